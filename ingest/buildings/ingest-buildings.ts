@@ -1,0 +1,244 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LayerManifest } from "../../models/layer.ts";
+import { enuToEcefMatrix } from "../crs/geodesy.ts";
+import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
+import { PositionErrorProbe } from "../crs/position-error.ts";
+import { publishAtomically } from "../publish.ts";
+import { openVectorSource } from "../sources/open-vector-source.ts";
+import { SourceError } from "../sources/source-feature.ts";
+import { type FeatureGlbOptions, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
+import { PropertySchemaBuilder } from "../tiles3d/property-schema.ts";
+import { type LodNode, buildLodQuadtree } from "../tiles3d/quadtree-lod.ts";
+import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import { WhiteModelBuilder } from "./extrude.ts";
+import { FeatureError, type Footprint, footprintsOf } from "./footprint.ts";
+import { DEFAULT_HEIGHT_OPTIONS, type HeightOptions, verticalExtent } from "./heights.ts";
+
+export interface IngestBuildingsOptions {
+  input: string;
+  out: string;
+  crs?: string;
+  origin?: Origin;
+  name?: string;
+  heights?: Partial<HeightOptions>;
+  meshopt?: boolean;
+  leafCapacity?: number;
+  innerCapacity?: number;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+export interface IngestProgress {
+  phase: "read" | "tiles";
+  done: number;
+  total: number;
+}
+
+export interface IngestSummary {
+  input: string;
+  out: string;
+  crs: string;
+  featuresRead: number;
+  featuresWritten: number;
+  skipped: Record<string, number>;
+  heightSources: Record<string, number>;
+  tiles: number;
+  bytes: number;
+  seconds: number;
+  maxPositionErrorMetres: number;
+  positionSamples: number;
+  bbox: LayerManifest["bbox"];
+}
+
+interface Building {
+  polygons: Footprint[];
+  base: number;
+  top: number;
+  region: Region;
+  cx: number;
+  cy: number;
+  size: number;
+  properties: Record<string, unknown>;
+}
+
+const WHITE: FeatureGlbOptions["color"] = [0.92, 0.93, 0.95, 1];
+
+/** `cim ingest buildings`: footprints with heights to a 3D Tiles 1.1 white-model tileset. */
+export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const heightOpts: HeightOptions = { ...DEFAULT_HEIGHT_OPTIONS, ...opts.heights };
+  const source = await openVectorSource(opts.input);
+  const buildings: Building[] = [];
+  const skipped: Record<string, number> = {};
+  const heightSources: Record<string, number> = {};
+  const schema = new PropertySchemaBuilder();
+  let featuresRead = 0;
+  let crs: ReturnType<typeof resolveSourceCrs> | undefined;
+  let probe: PositionErrorProbe | undefined;
+
+  for await (const f of source.features()) {
+    // The declared CRS of streamed formats is known only once reading has started.
+    if (!crs) {
+      crs = resolveCrsFor(source.path, opts.crs ?? source.declaredCrs ?? "EPSG:4326", opts.origin);
+      probe = new PositionErrorProbe(crs);
+    }
+    featuresRead++;
+    let polygons: Footprint[];
+    try {
+      polygons = footprintsOf(f.geometry, crs, f.index);
+    } catch (err) {
+      if (err instanceof FeatureError) throw new SourceError(source.path, err.message, err.featureIndex);
+      throw err;
+    }
+    if (polygons.length === 0) {
+      const why = f.geometry ? `no polygon (${f.geometry.type})` : "no geometry";
+      skipped[why] = (skipped[why] ?? 0) + 1;
+      continue;
+    }
+    const extent = verticalExtent(f.properties, heightOpts);
+    if (!extent) {
+      skipped["base at or above height"] = (skipped["base at or above height"] ?? 0) + 1;
+      continue;
+    }
+    heightSources[extent.source] = (heightSources[extent.source] ?? 0) + 1;
+    const properties = {
+      ...f.properties,
+      "cim:height": extent.top,
+      "cim:base": extent.base,
+      "cim:heightSource": extent.source,
+    };
+    schema.observe(properties);
+    const b = makeBuilding(polygons, extent.base, extent.top, properties);
+    probe!.offer(buildings.length, f.geometry, extent.base);
+    buildings.push(b);
+    if (featuresRead % 5000 === 0) opts.onProgress?.({ phase: "read", done: source.bytesRead(), total: source.totalBytes });
+  }
+  opts.onProgress?.({ phase: "read", done: source.totalBytes, total: source.totalBytes });
+  if (!crs) throw new SourceError(source.path, "no features in input");
+  if (buildings.length === 0) throw new SourceError(source.path, `no building footprints (skipped: ${fmt(skipped)})`);
+
+  const tree = buildLodQuadtree(buildings, {
+    leafCapacity: opts.leafCapacity ?? 500,
+    innerCapacity: opts.innerCapacity ?? 150,
+    maxDepth: 18,
+  });
+  const propertyDefs = schema.build();
+  const totalTiles = countTiles(tree);
+  let tilesWritten = 0;
+  let bytes = 0;
+  const sourceCrs = crs;
+
+  const layerRegion = await publishAtomically(opts.out, async (dir) => {
+    await mkdir(join(dir, "tiles"), { recursive: true });
+    const writeTile = async (node: LodNode): Promise<{ tile: TileJson; region: Region }> => {
+      const region = new Region();
+      for (const id of node.items) region.addRegion(buildings[id].region);
+      const children = [];
+      for (const child of node.children) children.push(await writeTile(child));
+      const tile: TileJson = { boundingVolume: { region: [] }, geometricError: node.geometricError, refine: "ADD" };
+      if (node.items.length > 0) {
+        const [lon, lat] = region.centre();
+        const frame = enuToEcefMatrix(lon, lat, 0);
+        const builder = new WhiteModelBuilder(frame);
+        const rows = node.items.map((id, fid) => {
+          const b = buildings[id];
+          builder.addBuilding(fid, b.polygons, b.base, b.top);
+          probe!.measure(id, frame);
+          return b.properties;
+        });
+        const glb = await writeFeatureGlb(builder.build(), {
+          className: "building",
+          classDescription: "Building white model (extruded footprint)",
+          properties: propertyDefs,
+          rows,
+          color: WHITE,
+          meshopt: opts.meshopt,
+        });
+        const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
+        await mkdir(join(dir, "tiles", String(node.level)), { recursive: true });
+        await writeFile(join(dir, uri), glb);
+        bytes += glb.byteLength;
+        tile.transform = frame;
+        tile.content = { uri };
+      }
+      for (const c of children) region.addRegion(c.region);
+      tile.boundingVolume = { region: region.toRadians() };
+      if (children.length) tile.children = children.map((c) => c.tile);
+      tilesWritten++;
+      opts.onProgress?.({ phase: "tiles", done: tilesWritten, total: totalTiles });
+      return { tile, region };
+    };
+    const root = await writeTile(tree);
+    const largest = Math.max(...tree.items.map((id) => buildings[id].size), tree.geometricError);
+    const tileset: TilesetJson = {
+      asset: { version: "1.1", generator: "CIM Twin cim ingest buildings" },
+      geometricError: largest,
+      root: root.tile,
+    };
+    const tilesetBytes = JSON.stringify(tileset);
+    bytes += Buffer.byteLength(tilesetBytes);
+    await writeFile(join(dir, "tileset.json"), tilesetBytes);
+    const manifest: LayerManifest = {
+      formatVersion: 1,
+      type: "buildings",
+      name: opts.name ?? source.path.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, ""),
+      crs: sourceCrs.id,
+      bbox: root.region.toBBox(),
+      featureCount: buildings.length,
+      tileCount: tilesWritten,
+      createdAt: new Date().toISOString(),
+      generator: `cim ingest buildings ${source.path}`,
+    };
+    await writeFile(join(dir, "layer.json"), JSON.stringify(manifest, null, 2));
+    return root.region;
+  });
+
+  return {
+    input: source.path,
+    out: opts.out,
+    crs: sourceCrs.id,
+    featuresRead,
+    featuresWritten: buildings.length,
+    skipped,
+    heightSources,
+    tiles: tilesWritten,
+    bytes,
+    seconds: (performance.now() - started) / 1000,
+    maxPositionErrorMetres: probe!.maxError,
+    positionSamples: probe!.samples,
+    bbox: layerRegion.toBBox(),
+  };
+}
+
+function resolveCrsFor(path: string, spec: string, origin?: Origin) {
+  try {
+    return resolveSourceCrs(spec, origin);
+  } catch (err) {
+    throw new SourceError(path, (err as Error).message);
+  }
+}
+
+const METRES_PER_DEGREE = 111_320;
+
+function makeBuilding(polygons: Footprint[], base: number, top: number, properties: Record<string, unknown>): Building {
+  const region = new Region();
+  for (const p of polygons) {
+    for (let i = 0; i < p.outer.length; i += 2) region.addPoint(p.outer[i], p.outer[i + 1], base);
+  }
+  region.minH = base;
+  region.maxH = top;
+  const [cx, cy] = region.centre();
+  const dx = (region.east - region.west) * METRES_PER_DEGREE * Math.cos((cy * Math.PI) / 180);
+  const dy = (region.north - region.south) * METRES_PER_DEGREE;
+  return { polygons, base, top, region, cx, cy, size: Math.max(top - base, Math.hypot(dx, dy)), properties };
+}
+
+function countTiles(n: LodNode): number {
+  return 1 + n.children.reduce((s, c) => s + countTiles(c), 0);
+}
+
+function fmt(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
+}

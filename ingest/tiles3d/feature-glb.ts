@@ -1,0 +1,105 @@
+import { Document, NodeIO } from "@gltf-transform/core";
+import { EXTMeshFeatures, EXTMeshoptCompression, EXTStructuralMetadata } from "@gltf-transform/extensions";
+import { meshopt } from "@gltf-transform/functions";
+import { MeshoptDecoder, MeshoptEncoder } from "meshoptimizer";
+import { alignGlbBufferViews } from "./glb-align.ts";
+import type { PropertyDef } from "./property-schema.ts";
+import { encodeColumn, noDataFor } from "./property-table-encoding.ts";
+
+/** Triangle mesh of one tile in glTF's y-up frame, with one feature index per vertex. */
+export interface FeatureMesh {
+  positions: Float32Array;
+  normals: Float32Array;
+  /** Row of the property table each vertex belongs to. */
+  featureIds: Uint16Array;
+  indices: Uint32Array;
+}
+
+export interface FeatureGlbOptions {
+  className: string;
+  classDescription?: string;
+  properties: PropertyDef[];
+  /** One record per feature, in feature-id order. */
+  rows: ReadonlyArray<Record<string, unknown>>;
+  color: [number, number, number, number];
+  meshopt?: boolean;
+}
+
+let meshoptReady: Promise<void> | undefined;
+
+/** Writes a GLB whose features carry EXT_mesh_features ids and an EXT_structural_metadata property table. */
+export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions): Promise<Uint8Array> {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const featuresExt = doc.createExtension(EXTMeshFeatures);
+  const metadataExt = doc.createExtension(EXTStructuralMetadata);
+
+  const schema = metadataExt.createSchema().setId(`cim_${opts.className}`);
+  const cls = metadataExt.createClass().setName(opts.className);
+  if (opts.classDescription) cls.setDescription(opts.classDescription);
+  const table = metadataExt.createPropertyTable().setClass(opts.className).setCount(opts.rows.length);
+  for (const def of opts.properties) {
+    const prop = metadataExt.createClassProperty().setName(def.sourceName);
+    if (def.kind === "STRING" || def.kind === "BOOLEAN") prop.setType(def.kind);
+    else prop.setType("SCALAR").setComponentType(def.kind);
+    const noData = noDataFor(def);
+    if (noData !== undefined) prop.setNoData(noData);
+    cls.setProperty(def.id, prop);
+
+    const column = encodeColumn(def, opts.rows);
+    const tableProp = metadataExt.createPropertyTableProperty().setValues(padTo8(column.values));
+    if (column.stringOffsets) tableProp.setStringOffsets(column.stringOffsets).setStringOffsetType("UINT32");
+    table.setProperty(def.id, tableProp);
+  }
+  schema.setClass(opts.className, cls);
+  const metadata = metadataExt.createStructuralMetadata().setSchema(schema).addPropertyTable(table);
+  doc.getRoot().setExtension("EXT_structural_metadata", metadata);
+
+  const prim = doc
+    .createPrimitive()
+    .setAttribute("POSITION", doc.createAccessor().setType("VEC3").setArray(mesh.positions).setBuffer(buffer))
+    .setAttribute("NORMAL", doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer))
+    .setAttribute("_FEATURE_ID_0", doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer))
+    .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer))
+    .setMaterial(
+      doc
+        .createMaterial(opts.className)
+        .setBaseColorFactor(opts.color)
+        .setMetallicFactor(0)
+        .setRoughnessFactor(0.9)
+        .setAlphaMode(opts.color[3] < 1 ? "BLEND" : "OPAQUE"),
+    );
+  const featureId = featuresExt
+    .createFeatureID()
+    .setFeatureCount(opts.rows.length)
+    .setAttribute(0)
+    .setPropertyTable(table);
+  prim.setExtension("EXT_mesh_features", featuresExt.createFeatures().addFeatureID(featureId));
+
+  doc.createScene().addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(prim)));
+
+  const io = new NodeIO().registerExtensions([EXTMeshFeatures, EXTStructuralMetadata]);
+  if (opts.meshopt) {
+    meshoptReady ??= Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]).then(() => undefined);
+    await meshoptReady;
+    io.registerExtensions([EXTMeshoptCompression]).registerDependencies({
+      "meshopt.encoder": MeshoptEncoder,
+      "meshopt.decoder": MeshoptDecoder,
+    });
+    await doc.transform(meshopt({ encoder: MeshoptEncoder, level: "medium" }));
+  }
+  return alignGlbBufferViews(await io.writeBinary(doc));
+}
+
+/** 16-bit indices when they fit: half the index bytes for typical tiles. */
+function compactIndices(mesh: FeatureMesh): Uint16Array | Uint32Array {
+  return mesh.positions.length / 3 <= 65535 ? Uint16Array.from(mesh.indices) : mesh.indices;
+}
+
+function padTo8(bytes: Uint8Array): Uint8Array {
+  const len = Math.max(8, Math.ceil(bytes.length / 8) * 8);
+  if (len === bytes.length) return bytes;
+  const out = new Uint8Array(len);
+  out.set(bytes);
+  return out;
+}
