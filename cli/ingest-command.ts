@@ -53,7 +53,7 @@ export function registerIngestCommands(program: Command): void {
         `  skipped             ${skipped.length ? skipped.map(([k, v]) => `${v} ${k}`).join(", ") : 0}`,
         `  tiles               ${summary.tiles}`,
         `  bytes               ${summary.bytes} (${(summary.bytes / 1e6).toFixed(1)} MB)`,
-        `  seconds             ${summary.seconds.toFixed(2)}`,
+        `  seconds             ${summary.seconds.toFixed(2)} (reading ${summary.readSeconds.toFixed(2)})`,
         `  max position error  ${(summary.maxPositionErrorMetres * 1000).toFixed(2)} mm over ${summary.positionSamples} sampled vertices (vs proj4)`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import { enuToEcefMatrix } from "../crs/geodesy.ts";
+import { IDENTITY, type Mat4, enuToEcefMatrix, invertRigid, multiply } from "../crs/geodesy.ts";
 import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
 import { PositionErrorProbe } from "../crs/position-error.ts";
 import { publishAtomically } from "../publish.ts";
@@ -45,6 +45,8 @@ export interface IngestSummary {
   tiles: number;
   bytes: number;
   seconds: number;
+  /** Of which reading and converting the input. */
+  readSeconds: number;
   maxPositionErrorMetres: number;
   positionSamples: number;
   bbox: LayerManifest["bbox"];
@@ -114,6 +116,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     if (featuresRead % 5000 === 0) opts.onProgress?.({ phase: "read", done: source.bytesRead(), total: source.totalBytes });
   }
   opts.onProgress?.({ phase: "read", done: source.totalBytes, total: source.totalBytes });
+  const readSeconds = (performance.now() - started) / 1000;
   if (!crs) throw new SourceError(source.path, "no features in input");
   if (buildings.length === 0) throw new SourceError(source.path, `no building footprints (skipped: ${fmt(skipped)})`);
 
@@ -130,15 +133,16 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
 
   const layerRegion = await publishAtomically(opts.out, async (dir) => {
     await mkdir(join(dir, "tiles"), { recursive: true });
-    const writeTile = async (node: LodNode): Promise<{ tile: TileJson; region: Region }> => {
+    // Tile transforms compound down the tree, so each tile stores its ENU frame relative to its parent's.
+    const writeTile = async (node: LodNode, parentWorld: Mat4): Promise<{ tile: TileJson; region: Region }> => {
       const region = new Region();
       for (const id of node.items) region.addRegion(buildings[id].region);
-      const children = [];
-      for (const child of node.children) children.push(await writeTile(child));
       const tile: TileJson = { boundingVolume: { region: [] }, geometricError: node.geometricError, refine: "ADD" };
+      let world = parentWorld;
       if (node.items.length > 0) {
         const [lon, lat] = region.centre();
         const frame = enuToEcefMatrix(lon, lat, 0);
+        world = frame;
         const builder = new WhiteModelBuilder(frame);
         const rows = node.items.map((id, fid) => {
           const b = buildings[id];
@@ -158,9 +162,11 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
         await mkdir(join(dir, "tiles", String(node.level)), { recursive: true });
         await writeFile(join(dir, uri), glb);
         bytes += glb.byteLength;
-        tile.transform = frame;
+        tile.transform = multiply(invertRigid(parentWorld), frame);
         tile.content = { uri };
       }
+      const children = [];
+      for (const child of node.children) children.push(await writeTile(child, world));
       for (const c of children) region.addRegion(c.region);
       tile.boundingVolume = { region: region.toRadians() };
       if (children.length) tile.children = children.map((c) => c.tile);
@@ -168,7 +174,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
       opts.onProgress?.({ phase: "tiles", done: tilesWritten, total: totalTiles });
       return { tile, region };
     };
-    const root = await writeTile(tree);
+    const root = await writeTile(tree, IDENTITY);
     const largest = Math.max(...tree.items.map((id) => buildings[id].size), tree.geometricError);
     const tileset: TilesetJson = {
       asset: { version: "1.1", generator: "CIM Twin cim ingest buildings" },
@@ -204,6 +210,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     tiles: tilesWritten,
     bytes,
     seconds: (performance.now() - started) / 1000,
+    readSeconds,
     maxPositionErrorMetres: probe!.maxError,
     positionSamples: probe!.samples,
     bbox: layerRegion.toBBox(),

@@ -90,3 +90,40 @@ export function transformPoint(m: Mat4, x: number, y: number, z: number): Vec3 {
 }
 
 export const degToRad = (d: number): number => d * DEG;
+
+export const IDENTITY: Mat4 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+
+export function multiply(a: Mat4, b: Mat4): Mat4 {
+  const out = new Array<number>(16);
+  for (let c = 0; c < 4; c++) {
+    for (let r = 0; r < 4; r++) {
+      let s = 0;
+      for (let k = 0; k < 4; k++) s += a[k * 4 + r] * b[c * 4 + k];
+      out[c * 4 + r] = s;
+    }
+  }
+  return out;
+}
+
+/** Inverse of a rotation + translation matrix (the only kind tiles use). */
+export function invertRigid(m: Mat4): Mat4 {
+  const t = [m[12], m[13], m[14]];
+  return [
+    m[0],
+    m[4],
+    m[8],
+    0,
+    m[1],
+    m[5],
+    m[9],
+    0,
+    m[2],
+    m[6],
+    m[10],
+    0,
+    -(m[0] * t[0] + m[1] * t[1] + m[2] * t[2]),
+    -(m[4] * t[0] + m[5] * t[1] + m[6] * t[2]),
+    -(m[8] * t[0] + m[9] * t[1] + m[10] * t[2]),
+    1,
+  ];
+}

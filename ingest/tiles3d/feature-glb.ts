@@ -1,5 +1,10 @@
 import { Document, NodeIO } from "@gltf-transform/core";
-import { EXTMeshFeatures, EXTMeshoptCompression, EXTStructuralMetadata } from "@gltf-transform/extensions";
+import {
+  EXTMeshFeatures,
+  EXTMeshoptCompression,
+  EXTStructuralMetadata,
+  KHRMeshQuantization,
+} from "@gltf-transform/extensions";
 import { meshopt } from "@gltf-transform/functions";
 import { MeshoptDecoder, MeshoptEncoder } from "meshoptimizer";
 import { alignGlbBufferViews } from "./glb-align.ts";
@@ -26,6 +31,22 @@ export interface FeatureGlbOptions {
 }
 
 let meshoptReady: Promise<void> | undefined;
+// One IO for all tiles: NodeIO resolves its platform modules lazily per instance, which costs more than a small tile.
+let sharedIo: NodeIO | undefined;
+let sharedMeshoptIo: NodeIO | undefined;
+
+async function ioFor(meshoptCompression: boolean): Promise<NodeIO> {
+  if (!meshoptCompression) {
+    sharedIo ??= new NodeIO().registerExtensions([EXTMeshFeatures, EXTStructuralMetadata]);
+    return sharedIo;
+  }
+  meshoptReady ??= Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]).then(() => undefined);
+  await meshoptReady;
+  sharedMeshoptIo ??= new NodeIO()
+    .registerExtensions([EXTMeshFeatures, EXTStructuralMetadata, EXTMeshoptCompression, KHRMeshQuantization])
+    .registerDependencies({ "meshopt.encoder": MeshoptEncoder, "meshopt.decoder": MeshoptDecoder });
+  return sharedMeshoptIo;
+}
 
 /** Writes a GLB whose features carry EXT_mesh_features ids and an EXT_structural_metadata property table. */
 export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions): Promise<Uint8Array> {
@@ -78,16 +99,8 @@ export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions
 
   doc.createScene().addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(prim)));
 
-  const io = new NodeIO().registerExtensions([EXTMeshFeatures, EXTStructuralMetadata]);
-  if (opts.meshopt) {
-    meshoptReady ??= Promise.all([MeshoptEncoder.ready, MeshoptDecoder.ready]).then(() => undefined);
-    await meshoptReady;
-    io.registerExtensions([EXTMeshoptCompression]).registerDependencies({
-      "meshopt.encoder": MeshoptEncoder,
-      "meshopt.decoder": MeshoptDecoder,
-    });
-    await doc.transform(meshopt({ encoder: MeshoptEncoder, level: "medium" }));
-  }
+  const io = await ioFor(Boolean(opts.meshopt));
+  if (opts.meshopt) await doc.transform(meshopt({ encoder: MeshoptEncoder, level: "medium" }));
   return alignGlbBufferViews(await io.writeBinary(doc));
 }
 

@@ -7,6 +7,11 @@ const GLB_MAGIC = 0x46546c67;
 const CHUNK_JSON = 0x4e4f534a;
 const CHUNK_BIN = 0x004e4942;
 
+interface MeshoptRef {
+  buffer: number;
+  byteOffset?: number;
+}
+
 interface BufferViewDef {
   buffer: number;
   byteOffset?: number;
@@ -25,11 +30,14 @@ export function alignGlbBufferViews(glb: Uint8Array, alignment = 8): Uint8Array 
   if (view.getUint32(binStart + 4, true) !== CHUNK_BIN) throw new Error("GLB: second chunk is not BIN");
   const bin = glb.subarray(binStart + 8, binStart + 8 + binLength);
 
-  const views: BufferViewDef[] = json.bufferViews ?? [];
+  // Only views of the GLB's own buffer move; EXT_meshopt_compression's fallback buffer has no bytes here.
+  const views: BufferViewDef[] = (json.bufferViews ?? []).filter((bv: BufferViewDef) => bv.buffer === 0);
   let size = 0;
+  const moved = new Map<number, number>();
   const newOffsets = views.map((bv) => {
     size = Math.ceil(size / alignment) * alignment;
     const at = size;
+    moved.set(bv.byteOffset ?? 0, at);
     size += bv.byteLength;
     return at;
   });
@@ -41,6 +49,11 @@ export function alignGlbBufferViews(glb: Uint8Array, alignment = 8): Uint8Array 
     newBin.set(bin.subarray(from, from + bv.byteLength), newOffsets[i]);
     bv.byteOffset = newOffsets[i];
   });
+  // Compressed streams address the buffer directly; they start where one of the moved views started.
+  for (const bv of json.bufferViews as Array<{ extensions?: Record<string, MeshoptRef> }>) {
+    const ref = bv.extensions?.EXT_meshopt_compression;
+    if (ref && ref.buffer === 0) ref.byteOffset = moved.get(ref.byteOffset ?? 0) ?? ref.byteOffset;
+  }
   json.buffers[0].byteLength = size;
   return assembleGlb(json, newBin);
 }
