@@ -9,7 +9,10 @@ const PARTIAL = ".partial-";
  * Builds an output folder beside its final place and renames it into place only when complete, so readers
  * never see a half-written tileset: a failed or killed run leaves --out as it was.
  */
-export async function publishAtomically<T>(outDir: string, build: (workDir: string) => Promise<T>): Promise<T> {
+export async function publishAtomically<T>(
+  outDir: string,
+  build: (workDir: string) => Promise<T>,
+): Promise<T> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });

@@ -1,5 +1,5 @@
 import earcut from "earcut";
-import { type Mat4, type Vec3, ecefToEnu, geodeticToEcef } from "../crs/geodesy.ts";
+import { ecefToEnu, geodeticToEcef, type Mat4, type Vec3 } from "../crs/geodesy.ts";
 import type { FeatureMesh } from "../tiles3d/feature-glb.ts";
 import type { Footprint } from "./footprint.ts";
 
@@ -164,7 +164,8 @@ export class WhiteModelBuilder {
 function signedArea(ring: Float64Array): number {
   let a = 0;
   const n = ring.length / 3;
-  for (let i = 0, j = n - 1; i < n; j = i++) a += ring[3 * j] * ring[3 * i + 1] - ring[3 * i] * ring[3 * j + 1];
+  for (let i = 0, j = n - 1; i < n; j = i++)
+    a += ring[3 * j] * ring[3 * i + 1] - ring[3 * i] * ring[3 * j + 1];
   return a / 2;
 }
 

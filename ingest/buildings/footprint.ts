@@ -28,7 +28,8 @@ export function footprintsOf(geometry: GeoJsonGeometry, crs: SourceCrs, featureI
     case "Polygon":
       return polygon(geometry.coordinates, crs, featureIndex);
     case "MultiPolygon": {
-      if (!Array.isArray(geometry.coordinates)) throw new FeatureError(featureIndex, "MultiPolygon without coordinates");
+      if (!Array.isArray(geometry.coordinates))
+        throw new FeatureError(featureIndex, "MultiPolygon without coordinates");
       return geometry.coordinates.flatMap((p) => polygon(p, crs, featureIndex));
     }
     case "GeometryCollection":
@@ -54,7 +55,10 @@ function ringOf(ring: unknown, crs: SourceCrs, featureIndex: number, r: number):
   for (let i = 0; i < ring.length; i++) {
     const pos = ring[i];
     if (!Array.isArray(pos) || pos.length < 2 || !Number.isFinite(pos[0]) || !Number.isFinite(pos[1])) {
-      throw new FeatureError(featureIndex, `ring ${r} position ${i} is not a pair of numbers: ${JSON.stringify(pos)}`);
+      throw new FeatureError(
+        featureIndex,
+        `ring ${r} position ${i} is not a pair of numbers: ${JSON.stringify(pos)}`,
+      );
     }
     const [lon, lat] = crs.toGeodetic(pos[0], pos[1], 0);
     if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {

@@ -44,7 +44,8 @@ export function verticalExtent(props: Record<string, unknown>, o: HeightOptions)
   if (h !== undefined && h > 0) return h > base ? { base, top: h, source: "field" } : undefined;
   for (const f of o.floorsFields) {
     const floors = numberField(props, f);
-    if (floors !== undefined && floors > 0) return { base, top: base + floors * o.floorHeight, source: "floors" };
+    if (floors !== undefined && floors > 0)
+      return { base, top: base + floors * o.floorHeight, source: "floors" };
   }
   return { base, top: base + o.defaultHeight, source: "default" };
 }

@@ -1,15 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import { IDENTITY, type Mat4, enuToEcefMatrix, invertRigid, multiply } from "../crs/geodesy.ts";
-import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
+import { enuToEcefMatrix, IDENTITY, invertRigid, type Mat4, multiply } from "../crs/geodesy.ts";
 import { PositionErrorProbe } from "../crs/position-error.ts";
+import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { openVectorSource } from "../sources/open-vector-source.ts";
 import { SourceError } from "../sources/source-feature.ts";
 import { type FeatureGlbOptions, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
 import { PropertySchemaBuilder } from "../tiles3d/property-schema.ts";
-import { type LodNode, buildLodQuadtree } from "../tiles3d/quadtree-lod.ts";
+import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
 import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
 import { WhiteModelBuilder } from "./extrude.ts";
 import { FeatureError, type Footprint, footprintsOf } from "./footprint.ts";
@@ -113,12 +113,14 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     const b = makeBuilding(polygons, extent.base, extent.top, properties);
     probe!.offer(buildings.length, f.geometry, extent.base);
     buildings.push(b);
-    if (featuresRead % 5000 === 0) opts.onProgress?.({ phase: "read", done: source.bytesRead(), total: source.totalBytes });
+    if (featuresRead % 5000 === 0)
+      opts.onProgress?.({ phase: "read", done: source.bytesRead(), total: source.totalBytes });
   }
   opts.onProgress?.({ phase: "read", done: source.totalBytes, total: source.totalBytes });
   const readSeconds = (performance.now() - started) / 1000;
   if (!crs) throw new SourceError(source.path, "no features in input");
-  if (buildings.length === 0) throw new SourceError(source.path, `no building footprints (skipped: ${fmt(skipped)})`);
+  if (buildings.length === 0)
+    throw new SourceError(source.path, `no building footprints (skipped: ${fmt(skipped)})`);
 
   const tree = buildLodQuadtree(buildings, {
     leafCapacity: opts.leafCapacity ?? 500,
@@ -134,10 +136,17 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
   const layerRegion = await publishAtomically(opts.out, async (dir) => {
     await mkdir(join(dir, "tiles"), { recursive: true });
     // Tile transforms compound down the tree, so each tile stores its ENU frame relative to its parent's.
-    const writeTile = async (node: LodNode, parentWorld: Mat4): Promise<{ tile: TileJson; region: Region }> => {
+    const writeTile = async (
+      node: LodNode,
+      parentWorld: Mat4,
+    ): Promise<{ tile: TileJson; region: Region }> => {
       const region = new Region();
       for (const id of node.items) region.addRegion(buildings[id].region);
-      const tile: TileJson = { boundingVolume: { region: [] }, geometricError: node.geometricError, refine: "ADD" };
+      const tile: TileJson = {
+        boundingVolume: { region: [] },
+        geometricError: node.geometricError,
+        refine: "ADD",
+      };
       let world = parentWorld;
       if (node.items.length > 0) {
         const [lon, lat] = region.centre();
@@ -187,7 +196,12 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     const manifest: LayerManifest = {
       formatVersion: 1,
       type: "buildings",
-      name: opts.name ?? source.path.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, ""),
+      name:
+        opts.name ??
+        source.path
+          .split(/[\\/]/)
+          .pop()!
+          .replace(/\.[^.]+$/, ""),
       crs: sourceCrs.id,
       bbox: root.region.toBBox(),
       featureCount: buildings.length,
@@ -227,7 +241,12 @@ function resolveCrsFor(path: string, spec: string, origin?: Origin) {
 
 const METRES_PER_DEGREE = 111_320;
 
-function makeBuilding(polygons: Footprint[], base: number, top: number, properties: Record<string, unknown>): Building {
+function makeBuilding(
+  polygons: Footprint[],
+  base: number,
+  top: number,
+  properties: Record<string, unknown>,
+): Building {
   const region = new Region();
   for (const p of polygons) {
     for (let i = 0; i < p.outer.length; i += 2) region.addPoint(p.outer[i], p.outer[i + 1], base);

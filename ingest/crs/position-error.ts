@@ -1,5 +1,5 @@
 import type { GeoJsonGeometry } from "../buildings/footprint.ts";
-import { type Mat4, ecefToEnu, geodeticToEcef, transformPoint } from "./geodesy.ts";
+import { ecefToEnu, geodeticToEcef, type Mat4, transformPoint } from "./geodesy.ts";
 import type { SourceCrs } from "./source-crs.ts";
 
 const MAX_SAMPLES = 5000;

@@ -1,6 +1,6 @@
 import proj4 from "proj4";
 import { epsgDefinition, isGeographic } from "./epsg.ts";
-import { type Mat4, type Vec3, ecefToGeodetic, enuToEcefMatrix, transformPoint } from "./geodesy.ts";
+import { ecefToGeodetic, enuToEcefMatrix, type Mat4, transformPoint, type Vec3 } from "./geodesy.ts";
 
 const WGS84_LONLAT = "+proj=longlat +datum=WGS84 +no_defs";
 const WGS84_GEOCENT = "+proj=geocent +datum=WGS84 +units=m +no_defs";
@@ -47,12 +47,17 @@ export function resolveSourceCrs(spec: string, origin?: Origin): SourceCrs {
   if (epsg) {
     const code = Number(epsg[1]);
     const def = epsgDefinition(code);
-    if (!def) throw new CrsError(`unsupported CRS EPSG:${code} (supported: 4326, 4490, 4491-4554, 3857, 326xx, 327xx)`);
+    if (!def)
+      throw new CrsError(
+        `unsupported CRS EPSG:${code} (supported: 4326, 4490, 4491-4554, 3857, 326xx, 327xx)`,
+      );
     return projCrs(`EPSG:${code}`, def);
   }
   if (text.startsWith("+proj=")) return projCrs(text, text);
   if (/^(PROJCS|GEOGCS|PROJCRS|GEOGCRS)\[/i.test(text)) return projCrs(wktName(text), text);
-  throw new CrsError(`cannot understand CRS "${text.slice(0, 80)}": give EPSG:xxxx, ENU:lat,lon or a proj4 string`);
+  throw new CrsError(
+    `cannot understand CRS "${text.slice(0, 80)}": give EPSG:xxxx, ENU:lat,lon or a proj4 string`,
+  );
 }
 
 /** Picks a top-level AUTHORITY["EPSG","xxxx"] from WKT1 when it is the last one (that of the whole CRS). */
@@ -95,7 +100,11 @@ function projCrs(id: string, def: string): SourceCrs {
 function localEnuCrs(origin: Origin): SourceCrs {
   const frame: Mat4 = enuToEcefMatrix(origin.lon, origin.lat, origin.height);
   // The reference re-derives the origin through proj4 so that an error in our geodesy would show up.
-  const refOrigin = proj4(WGS84_LONLAT, WGS84_GEOCENT).forward([origin.lon, origin.lat, origin.height]) as number[];
+  const refOrigin = proj4(WGS84_LONLAT, WGS84_GEOCENT).forward([
+    origin.lon,
+    origin.lat,
+    origin.height,
+  ]) as number[];
   return {
     id: `ENU:${origin.lat},${origin.lon},${origin.height}`,
     geographic: false,

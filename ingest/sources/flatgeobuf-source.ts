@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { geojson } from "flatgeobuf";
-import { type SourceFeature, SourceError, type VectorSource } from "./source-feature.ts";
+import { SourceError, type SourceFeature, type VectorSource } from "./source-feature.ts";
 
 /** FlatGeobuf, streamed feature by feature; the header's CRS code becomes the declared CRS. */
 export async function openFlatGeobuf(path: string): Promise<VectorSource> {

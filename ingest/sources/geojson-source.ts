@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { type SourceFeature, SourceError, type VectorSource } from "./source-feature.ts";
+import { SourceError, type SourceFeature, type VectorSource } from "./source-feature.ts";
 
 /** Whole-document GeoJSON is parsed in one go; beyond this size GeoJSONSeq or FlatGeobuf streams instead. */
 const MAX_DOCUMENT_BYTES = 400 * 1024 * 1024;
@@ -50,7 +50,8 @@ export async function openGeoJsonSeq(path: string): Promise<VectorSource> {
       for await (const raw of lines) {
         lineNo++;
         consumed += raw.length + 1;
-        const line = raw.replace(/^\x1e/, "").trim();
+        // RFC 8142 records start with the record separator (0x1e).
+        const line = (raw.charCodeAt(0) === 0x1e ? raw.slice(1) : raw).trim();
         if (!line) continue;
         let value: unknown;
         try {
@@ -78,12 +79,19 @@ function featuresOf(doc: unknown, path: string): unknown[] {
 function toSourceFeature(value: unknown, index: number, path: string): SourceFeature {
   const f = value as { type?: string; geometry?: unknown; properties?: unknown; id?: unknown };
   if (!f || typeof f !== "object" || f.type !== "Feature") {
-    throw new SourceError(path, `expected a GeoJSON Feature, got ${JSON.stringify(value)?.slice(0, 60)}`, index);
+    throw new SourceError(
+      path,
+      `expected a GeoJSON Feature, got ${JSON.stringify(value)?.slice(0, 60)}`,
+      index,
+    );
   }
   if (f.geometry !== null && (typeof f.geometry !== "object" || f.geometry === undefined)) {
     throw new SourceError(path, `"geometry" must be an object or null`, index);
   }
-  const properties = (f.properties && typeof f.properties === "object" ? f.properties : {}) as Record<string, unknown>;
+  const properties = (f.properties && typeof f.properties === "object" ? f.properties : {}) as Record<
+    string,
+    unknown
+  >;
   if (f.id !== undefined && properties.id === undefined) properties.id = f.id;
   return { index, geometry: f.geometry as SourceFeature["geometry"], properties };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { open as openFile, readFile, stat } from "node:fs/promises";
 import * as shapefile from "shapefile";
-import { type SourceFeature, SourceError, type VectorSource } from "./source-feature.ts";
+import { SourceError, type SourceFeature, type VectorSource } from "./source-feature.ts";
 
 /**
  * ESRI Shapefile (.shp + .dbf, optional .prj and .cpg). Chinese data often carries GBK attributes without a .cpg,
@@ -83,7 +83,7 @@ async function guessDbfEncoding(dbfPath: string): Promise<string> {
 
 /** A sample cut mid-character must not count as invalid UTF-8. */
 function trimPartialUtf8(b: Buffer): Buffer {
-  let end = b.length;
+  const end = b.length;
   for (let k = 1; k <= 3 && end - k >= 0; k++) {
     const byte = b[end - k];
     if ((byte & 0xc0) === 0xc0) return b.subarray(0, end - k);

@@ -84,7 +84,9 @@ export function generateDemoCity(seed = 20261121): DemoCity {
       const by = originY + row * (BLOCK_H + STREET) + STREET / 2;
       const central = Math.abs(col - (COLS - 1) / 2) <= 1 && Math.abs(row - (ROWS - 1) / 2) <= 1;
       const roadName = ROADS_EW[row % ROADS_EW.length];
-      const block = central ? downtownBlock(rand) : pick(rand, [residentialBlock, residentialBlock, mixedBlock, campusBlock])(rand);
+      const block = central
+        ? downtownBlock(rand)
+        : pick(rand, [residentialBlock, residentialBlock, mixedBlock, campusBlock])(rand);
       for (const b of block) {
         const id = `SQ-${String(serial).padStart(4, "0")}`;
         buildings.push({
@@ -111,7 +113,14 @@ export function generateDemoCity(seed = 20261121): DemoCity {
   return { buildings: { type: "FeatureCollection", features: buildings }, roads: roadGrid(originX, originY) };
 }
 
-function tower(rand: () => number, use: Use, name: string, floorsLo: number, floorsHi: number, rings: Position[][]): Building {
+function tower(
+  rand: () => number,
+  use: Use,
+  name: string,
+  floorsLo: number,
+  floorsHi: number,
+  rings: Position[][],
+): Building {
   const floors = Math.floor(between(rand, floorsLo, floorsHi));
   const storey = use === "住宅" ? 3 : use === "办公" ? 4 : 4.5;
   return { use, name, floors, height: floors * storey + between(rand, 1, 4), rings };
@@ -147,7 +156,8 @@ function mixedBlock(rand: () => number): Building[] {
   });
   out.push(tower(rand, "办公", `${mall}写字楼A座`, 18, 32, [rect(112, 12, 36, 30)]));
   out.push(tower(rand, "住宅", `${mall}公寓`, 20, 30, [lShape(10, 82, 45, 40, 0.45)]));
-  for (let i = 0; i < 3; i++) out.push(tower(rand, "商业", `${mall}商业街${i + 1}栋`, 2, 4, [rect(70 + i * 28, 85, 22, 16)]));
+  for (let i = 0; i < 3; i++)
+    out.push(tower(rand, "商业", `${mall}商业街${i + 1}栋`, 2, 4, [rect(70 + i * 28, 85, 22, 16)]));
   return out;
 }
 
@@ -158,9 +168,19 @@ function campusBlock(rand: () => number): Building[] {
     : `宿迁${pick(rand, ["实验", "钟吾", "新区", "育才"])}${pick(rand, ["小学", "中学"])}`;
   const use: Use = hospital ? "医院" : "学校";
   const out: Building[] = [];
-  out.push(tower(rand, use, hospital ? `${base}门诊楼` : `${base}教学楼`, 4, hospital ? 12 : 6, [lShape(12, 14, 70, 50, 0.4)]));
-  out.push(tower(rand, use, hospital ? `${base}住院部` : `${base}实验楼`, 5, hospital ? 18 : 5, [rect(100, 16, 45, 20)]));
-  out.push(tower(rand, "公共服务", hospital ? `${base}行政楼` : `${base}体育馆`, 2, 4, [rect(96, 70, 50, 38)]));
+  out.push(
+    tower(rand, use, hospital ? `${base}门诊楼` : `${base}教学楼`, 4, hospital ? 12 : 6, [
+      lShape(12, 14, 70, 50, 0.4),
+    ]),
+  );
+  out.push(
+    tower(rand, use, hospital ? `${base}住院部` : `${base}实验楼`, 5, hospital ? 18 : 5, [
+      rect(100, 16, 45, 20),
+    ]),
+  );
+  out.push(
+    tower(rand, "公共服务", hospital ? `${base}行政楼` : `${base}体育馆`, 2, 4, [rect(96, 70, 50, 38)]),
+  );
   return out;
 }
 
@@ -169,7 +189,13 @@ function downtownBlock(rand: () => number): Building[] {
   const name = pick(rand, TOWERS);
   out.push(tower(rand, "办公", name, 38, 62, [rect(20, 20, 42, 42)]));
   out.push(tower(rand, "办公", `${name}二期`, 22, 36, [rect(95, 25, 38, 32)]));
-  out.push({ use: "商业", name: `${name}裙楼`, floors: 5, height: 24, rings: [lShape(18, 75, 120, 45, 0.6)] });
+  out.push({
+    use: "商业",
+    name: `${name}裙楼`,
+    floors: 5,
+    height: 24,
+    rings: [lShape(18, 75, 120, 45, 0.6)],
+  });
   return out;
 }
 

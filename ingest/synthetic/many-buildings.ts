@@ -1,5 +1,5 @@
-import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { between, pick, seededRandom } from "./random.ts";
 
 const USES = ["住宅", "商业", "办公", "工业", "学校"] as const;

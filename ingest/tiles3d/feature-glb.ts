@@ -80,7 +80,10 @@ export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions
     .createPrimitive()
     .setAttribute("POSITION", doc.createAccessor().setType("VEC3").setArray(mesh.positions).setBuffer(buffer))
     .setAttribute("NORMAL", doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer))
-    .setAttribute("_FEATURE_ID_0", doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer))
+    .setAttribute(
+      "_FEATURE_ID_0",
+      doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer),
+    )
     .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer))
     .setMaterial(
       doc

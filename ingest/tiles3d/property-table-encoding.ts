@@ -1,4 +1,4 @@
-import { NO_DATA, type PropertyDef, columnValue } from "./property-schema.ts";
+import { columnValue, NO_DATA, type PropertyDef } from "./property-schema.ts";
 
 /** Binary column of an EXT_structural_metadata property table. */
 export interface EncodedColumn {

@@ -70,7 +70,7 @@ function split(
   const quads: number[][] = [[], [], [], []];
   if (level >= opts.maxDepth) {
     // Coincident centres cannot be separated spatially: deal them out so no tile exceeds capacity.
-    rest.forEach((id, i) => quads[i % 4].push(id));
+    for (let i = 0; i < rest.length; i++) quads[i % 4].push(rest[i]);
   } else {
     for (const id of rest) {
       const qx = items[id].cx >= cell.x0 + half ? 1 : 0;
