@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -19,8 +19,10 @@ export async function publishAtomically<T>(
   await removeStalePartials(parent, basename(target));
   const work = `${target}${PARTIAL}${process.pid}-${randomBytes(4).toString("hex")}`;
   await mkdir(work);
+  // Synchronous on purpose: nothing else may write into the folder between removing it and exiting.
   const onSignal = (signal: NodeJS.Signals) => {
-    void rm(work, { recursive: true, force: true }).finally(() => process.kill(process.pid, signal));
+    rmSync(work, { recursive: true, force: true });
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

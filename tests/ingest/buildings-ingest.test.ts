@@ -1,16 +1,16 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import proj4 from "proj4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LayerManifestSchema } from "../../models/layer.ts";
 import { type IngestSummary, ingestBuildings } from "../../ingest/buildings/ingest-buildings.ts";
 import { epsgDefinition } from "../../ingest/crs/epsg.ts";
 import { generateDemoCity } from "../../ingest/synthetic/demo-city.ts";
-import { type TilesetReport, checkTileset } from "../support/tileset-checks.ts";
-import { describeWithSharedData, sharedPath } from "../support/shared-data.ts";
+import { LayerManifestSchema } from "../../models/layer.ts";
 import { writePolygonShapefile } from "../support/shapefile-writer.ts";
+import { describeWithSharedData, sharedPath } from "../support/shared-data.ts";
+import { checkTileset, type TilesetReport } from "../support/tileset-checks.ts";
 
 let work: string;
 beforeAll(async () => {
@@ -40,7 +40,9 @@ describeWithSharedData("Lujiazui OpenStreetMap footprints", () => {
   });
 
   it("writes every polygon part and skips the label points, counted", () => {
-    const polygons = source.features.filter((f) => f.geometry?.type === "Polygon" || f.geometry?.type === "MultiPolygon");
+    const polygons = source.features.filter(
+      (f) => f.geometry?.type === "Polygon" || f.geometry?.type === "MultiPolygon",
+    );
     expect(summary.featuresRead).toBe(1785);
     expect(summary.featuresWritten).toBe(polygons.length);
     expect(summary.skipped).toEqual({ "no polygon (Point)": 1785 - polygons.length });
@@ -52,7 +54,9 @@ describeWithSharedData("Lujiazui OpenStreetMap footprints", () => {
   });
 
   it("keeps each part as its own feature, parts sharing an OSM id keep that id", () => {
-    const polygonIds = source.features.filter((f) => f.geometry?.type === "Polygon").map((f) => f.properties?.id);
+    const polygonIds = source.features
+      .filter((f) => f.geometry?.type === "Polygon")
+      .map((f) => f.properties?.id);
     const written = report.features.map((f) => f.properties.id);
     expect(written.sort()).toEqual(polygonIds.sort());
     const shared = polygonIds.find((id, i) => polygonIds.indexOf(id) !== i);
@@ -71,7 +75,8 @@ describeWithSharedData("Lujiazui OpenStreetMap footprints", () => {
     });
     expect(f?.properties["cim_height"]).toBe(20);
     const withHeight = source.features.filter(
-      (f) => f.geometry?.type === "Polygon" && typeof f.properties?.height === "number" && f.properties.height > 0,
+      (f) =>
+        f.geometry?.type === "Polygon" && typeof f.properties?.height === "number" && f.properties.height > 0,
     );
     expect(summary.heightSources.field).toBe(withHeight.length);
   });
@@ -91,7 +96,9 @@ describeWithSharedData("Lujiazui OpenStreetMap footprints", () => {
   });
 
   it("writes layer.json the catalog can register", async () => {
-    const manifest = LayerManifestSchema.parse(JSON.parse(await readFile(join(work, "lujiazui", "layer.json"), "utf8")));
+    const manifest = LayerManifestSchema.parse(
+      JSON.parse(await readFile(join(work, "lujiazui", "layer.json"), "utf8")),
+    );
     expect(manifest.featureCount).toBe(summary.featuresWritten);
     expect(manifest.bbox[0]).toBeGreaterThan(121.47);
     expect(manifest.bbox[2]).toBeLessThan(121.53);
@@ -126,13 +133,16 @@ describe("source formats and coordinate systems", () => {
     await writeFile(file, JSON.stringify(projected));
     const s = await ingestBuildings({ input: file, out: join(work, "gk") });
     expect(s.crs).toBe("EPSG:4548");
-    const ref = JSON.parse(await readFile(join(work, "ref", "layer.json"), "utf8").catch(async () => {
-      await wgs84Reference();
-      return readFile(join(work, "ref", "layer.json"), "utf8");
-    }));
+    const ref = JSON.parse(
+      await readFile(join(work, "ref", "layer.json"), "utf8").catch(async () => {
+        await wgs84Reference();
+        return readFile(join(work, "ref", "layer.json"), "utf8");
+      }),
+    );
     const gk = JSON.parse(await readFile(join(work, "gk", "layer.json"), "utf8"));
     const metresPerDegree = 111_000;
-    for (let i = 0; i < 4; i++) expect(Math.abs(gk.bbox[i] - ref.bbox[i]) * metresPerDegree).toBeLessThan(0.01);
+    for (let i = 0; i < 4; i++)
+      expect(Math.abs(gk.bbox[i] - ref.bbox[i]) * metresPerDegree).toBeLessThan(0.01);
     expect(s.maxPositionErrorMetres).toBeLessThan(0.01);
     expect((await checkTileset(join(work, "gk", "tileset.json"))).errors).toEqual([]);
   });
@@ -144,21 +154,38 @@ describe("source formats and coordinate systems", () => {
       stem,
       sample.features.slice(0, 10).map((f) => ({
         rings: (f.geometry as GeoJSON.Polygon).coordinates.map((r) => r.map((p) => toGk.forward(p))),
-        attributes: { NAME: String(f.properties?.name), USE: String(f.properties?.use), HEIGHT: Number(f.properties?.height) },
+        attributes: {
+          NAME: String(f.properties?.name),
+          USE: String(f.properties?.use),
+          HEIGHT: Number(f.properties?.height),
+        },
       })),
-      { NAME: { type: "C", length: 60 }, USE: { type: "C", length: 10 }, HEIGHT: { type: "N", length: 10, decimals: 1 } },
+      {
+        NAME: { type: "C", length: 60 },
+        USE: { type: "C", length: 10 },
+        HEIGHT: { type: "N", length: 10, decimals: 1 },
+      },
       {
         encoding: "gbk",
         prj: `PROJCS["CGCS2000_3_Degree_GK_CM_117E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`,
       },
     );
-    const s = await ingestBuildings({ input: `${stem}.shp`, out: join(work, "shp"), heights: { heightField: "HEIGHT" } });
+    const s = await ingestBuildings({
+      input: `${stem}.shp`,
+      out: join(work, "shp"),
+      heights: { heightField: "HEIGHT" },
+    });
     expect(s.featuresWritten).toBe(10);
     expect(s.heightSources).toEqual({ field: 10 });
     const report = await checkTileset(join(work, "shp", "tileset.json"));
     expect(report.errors).toEqual([]);
     const names = report.features.map((f) => f.properties.NAME).sort();
-    expect(names).toEqual(sample.features.slice(0, 10).map((f) => f.properties?.name).sort());
+    expect(names).toEqual(
+      sample.features
+        .slice(0, 10)
+        .map((f) => f.properties?.name)
+        .sort(),
+    );
     expect(s.maxPositionErrorMetres).toBeLessThan(0.01);
   });
 
@@ -197,7 +224,11 @@ describe("source formats and coordinate systems", () => {
         features: [feature({ n: "a", height: 30 }), feature({ n: "b", floors: 5 }), feature({ n: "c" })],
       }),
     );
-    const s = await ingestBuildings({ input: file, out: join(work, "heights"), heights: { floorHeight: 3.5, defaultHeight: 7 } });
+    const s = await ingestBuildings({
+      input: file,
+      out: join(work, "heights"),
+      heights: { floorHeight: 3.5, defaultHeight: 7 },
+    });
     expect(s.heightSources).toEqual({ field: 1, floors: 1, default: 1 });
     const report = await checkTileset(join(work, "heights", "tileset.json"));
     const byName = Object.fromEntries(report.features.map((f) => [f.properties.n, f.properties.cim_height]));
@@ -229,7 +260,19 @@ describe("bad input", () => {
   it("names the feature index of malformed coordinates and publishes nothing", async () => {
     const file = join(work, "badcoords.geojson");
     const good = generateDemoCity().buildings.features.slice(0, 5);
-    const bad = { type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [[[1, 2], ["x", 3]]] } };
+    const bad = {
+      type: "Feature",
+      properties: {},
+      geometry: {
+        type: "Polygon",
+        coordinates: [
+          [
+            [1, 2],
+            ["x", 3],
+          ],
+        ],
+      },
+    };
     await writeFile(file, JSON.stringify({ type: "FeatureCollection", features: [...good, bad] }));
     await expect(ingestBuildings({ input: file, out: join(work, "badcoords") })).rejects.toThrow(
       /badcoords\.geojson: feature 5: ring 0 position 1 is not a pair of numbers/,
@@ -247,15 +290,26 @@ describe("bad input", () => {
     ];
     await writeFile(
       file,
-      JSON.stringify({ type: "FeatureCollection", features: [{ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [ring] } }] }),
+      JSON.stringify({
+        type: "FeatureCollection",
+        features: [{ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [ring] } }],
+      }),
     );
-    await expect(ingestBuildings({ input: file, out: join(work, "nocrs") })).rejects.toThrow(/feature 0: .*--crs/);
+    await expect(ingestBuildings({ input: file, out: join(work, "nocrs") })).rejects.toThrow(
+      /feature 0: .*--crs/,
+    );
   });
 
   it("a failed run leaves an existing layer exactly as it was", async () => {
     const out = join(work, "keep");
     const okFile = join(work, "ok.geojson");
-    await writeFile(okFile, JSON.stringify({ ...generateDemoCity().buildings, features: generateDemoCity().buildings.features.slice(0, 3) }));
+    await writeFile(
+      okFile,
+      JSON.stringify({
+        ...generateDemoCity().buildings,
+        features: generateDemoCity().buildings.features.slice(0, 3),
+      }),
+    );
     await ingestBuildings({ input: okFile, out });
     const before = await readFile(join(out, "tileset.json"), "utf8");
     await expect(ingestBuildings({ input: join(work, "broken.geojson"), out })).rejects.toThrow();
@@ -264,7 +318,11 @@ describe("bad input", () => {
   });
 
   it("rejects unknown formats and missing files by name", async () => {
-    await expect(ingestBuildings({ input: join(work, "x.kml"), out: join(work, "x") })).rejects.toThrow(/x\.kml: unsupported input/);
-    await expect(ingestBuildings({ input: join(work, "nope.geojson"), out: join(work, "x") })).rejects.toThrow(/nope\.geojson: file not found/);
+    await expect(ingestBuildings({ input: join(work, "x.kml"), out: join(work, "x") })).rejects.toThrow(
+      /x\.kml: unsupported input/,
+    );
+    await expect(
+      ingestBuildings({ input: join(work, "nope.geojson"), out: join(work, "x") }),
+    ).rejects.toThrow(/nope\.geojson: file not found/);
   });
 });

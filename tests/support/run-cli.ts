@@ -10,7 +10,10 @@ export interface CliResult {
 }
 
 /** Runs the real `cim` executable as a user would. */
-export function runCli(args: string[], opts: { killAfterMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { killAfterMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin", "cim.js"), ...args], {
       cwd: PROJECT_ROOT,
@@ -21,13 +24,16 @@ export function runCli(args: string[], opts: { killAfterMs?: number; env?: NodeJ
     child.stdout.on("data", (d) => {
       stdout += d;
     });
+    let signalled = false;
     child.stderr.on("data", (d) => {
       stderr += d;
+      if (!signalled && opts.killWhenStderr?.test(stderr)) {
+        signalled = true;
+        child.kill(opts.signal ?? "SIGKILL");
+      }
     });
     child.on("error", reject);
-    const timer = opts.killAfterMs ? setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs) : undefined;
     child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
     });
   });
