@@ -26,7 +26,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   };
   const viewerDir = await ensureViewerBuilt(log);
   const tilesDir = await ensureDemoTiles(join(dataDir, "demo"), log);
-  const server = await startServer({ port: opts.port, dataDir: join(dataDir, "pglite"), viewerDir, logger: opts.logger });
+  const server = await startServer({
+    port: opts.port,
+    dataDir: join(dataDir, "pglite"),
+    viewerDir,
+    logger: opts.logger,
+  });
   try {
     await registerLayerFolder(server, { path: tilesDir, id: DEMO_LAYER_ID, name: "宿迁示范区建筑白模" });
   } catch (err) {
@@ -61,5 +66,7 @@ async function ensureDemoTiles(demoDir: string, log: (line: string) => void): Pr
 
 /** Reads back the generated demo footprints (tests compare the viewer against them). */
 export async function readDemoBuildings(dataDir: string): Promise<GeoJSON.FeatureCollection> {
-  return JSON.parse(await readFile(join(dataDir, "demo", `v${DEMO_CITY_VERSION}`, "buildings.geojson"), "utf8"));
+  return JSON.parse(
+    await readFile(join(dataDir, "demo", `v${DEMO_CITY_VERSION}`, "buildings.geojson"), "utf8"),
+  );
 }

@@ -12,14 +12,23 @@ export function registerIngestCommands(program: Command): void {
     .description("building footprints (GeoJSON, GeoJSONSeq, Shapefile, FlatGeobuf) to extruded white models")
     .argument("<input>", "footprint file: .geojson, .geojsonl, .shp or .fgb")
     .requiredOption("--out <dir>", "output folder (written atomically)")
-    .option("--crs <crs>", "source CRS, e.g. EPSG:4547, EPSG:4490, ENU:lat,lon (default: .prj / file / WGS84)")
+    .option(
+      "--crs <crs>",
+      "source CRS, e.g. EPSG:4547, EPSG:4490, ENU:lat,lon (default: .prj / file / WGS84)",
+    )
     .option("--origin <lon,lat,h>", "origin for local ENU coordinates")
     .option("--name <name>", "layer name (default: file name)")
     .option("--height-field <field>", "attribute with the building height in metres", "height")
-    .option("--floors-field <field>", "attribute with the number of floors (default: floors, building:levels, 层数)")
+    .option(
+      "--floors-field <field>",
+      "attribute with the number of floors (default: floors, building:levels, 层数)",
+    )
     .option("--floor-height <m>", "metres per floor when only floors are known", "3")
     .option("--default-height <m>", "height when neither height nor floors is known", "10")
-    .option("--base-field <field>", "attribute with the height of the part's base (default: base, min_height)")
+    .option(
+      "--base-field <field>",
+      "attribute with the height of the part's base (default: base, min_height)",
+    )
     .option("--meshopt", "compress geometry with EXT_meshopt_compression")
     .option("--tile-features <n>", "most features in a leaf tile (inner tiles keep a third of that)", "500")
     .action(async (input: string, o: Record<string, string | boolean | undefined>) => {

@@ -27,7 +27,10 @@ export function registerServeCommands(program: Command): void {
     .option("--port <port>", "port (default: env PORT or 8080)")
     .option("--data-dir <dir>", "folder for the embedded database and demo data", DEFAULT_DATA_DIR)
     .action(async (o: { port?: string; dataDir: string }) => {
-      const server = await startDemo({ port: o.port === undefined ? undefined : Number(o.port), dataDir: o.dataDir });
+      const server = await startDemo({
+        port: o.port === undefined ? undefined : Number(o.port),
+        dataDir: o.dataDir,
+      });
       closeServerOnSignals(server);
     });
 }

@@ -24,7 +24,8 @@ function* sourceFiles(dir) {
   }
 }
 
-const importRe = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+const importRe =
+  /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
 const violations = [];
 for (const [folder, banned] of Object.entries(forbidden)) {
   let files;

@@ -11,6 +11,7 @@ import { type FeatureGlbOptions, writeFeatureGlb } from "../tiles3d/feature-glb.
 import { PropertySchemaBuilder } from "../tiles3d/property-schema.ts";
 import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
 import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import { BuildingStore } from "./building-store.ts";
 import { WhiteModelBuilder } from "./extrude.ts";
 import { FeatureError, type Footprint, footprintsOf } from "./footprint.ts";
 import { DEFAULT_HEIGHT_OPTIONS, type HeightOptions, verticalExtent } from "./heights.ts";
@@ -52,17 +53,6 @@ export interface IngestSummary {
   bbox: LayerManifest["bbox"];
 }
 
-interface Building {
-  polygons: Footprint[];
-  base: number;
-  top: number;
-  region: Region;
-  cx: number;
-  cy: number;
-  size: number;
-  properties: Record<string, unknown>;
-}
-
 const WHITE: FeatureGlbOptions["color"] = [0.92, 0.93, 0.95, 1];
 
 /** `cim ingest buildings`: footprints with heights to a 3D Tiles 1.1 white-model tileset. */
@@ -70,7 +60,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
   const started = performance.now();
   const heightOpts: HeightOptions = { ...DEFAULT_HEIGHT_OPTIONS, ...opts.heights };
   const source = await openVectorSource(opts.input);
-  const buildings: Building[] = [];
+  const buildings = new BuildingStore();
   const skipped: Record<string, number> = {};
   const heightSources: Record<string, number> = {};
   const schema = new PropertySchemaBuilder();
@@ -110,23 +100,25 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
       "cim:heightSource": extent.source,
     };
     schema.observe(properties);
-    const b = makeBuilding(polygons, extent.base, extent.top, properties);
-    probe!.offer(buildings.length, f.geometry, extent.base);
-    buildings.push(b);
+    const id = buildings.add(polygons, extent.base, extent.top, properties);
+    probe!.offer(id, f.geometry, extent.base);
     if (featuresRead % 5000 === 0)
       opts.onProgress?.({ phase: "read", done: source.bytesRead(), total: source.totalBytes });
   }
   opts.onProgress?.({ phase: "read", done: source.totalBytes, total: source.totalBytes });
   const readSeconds = (performance.now() - started) / 1000;
   if (!crs) throw new SourceError(source.path, "no features in input");
-  if (buildings.length === 0)
+  if (buildings.count === 0)
     throw new SourceError(source.path, `no building footprints (skipped: ${fmt(skipped)})`);
 
-  const tree = buildLodQuadtree(buildings, {
-    leafCapacity: opts.leafCapacity ?? 500,
-    innerCapacity: opts.innerCapacity ?? 150,
-    maxDepth: 18,
-  });
+  const tree = buildLodQuadtree(
+    { count: buildings.count, cx: buildings.cx.data, cy: buildings.cy.data, size: buildings.size.data },
+    {
+      leafCapacity: opts.leafCapacity ?? 500,
+      innerCapacity: opts.innerCapacity ?? 150,
+      maxDepth: 18,
+    },
+  );
   const propertyDefs = schema.build();
   const totalTiles = countTiles(tree);
   let tilesWritten = 0;
@@ -141,7 +133,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
       parentWorld: Mat4,
     ): Promise<{ tile: TileJson; region: Region }> => {
       const region = new Region();
-      for (const id of node.items) region.addRegion(buildings[id].region);
+      for (const id of node.items) buildings.addToRegion(id, region);
       const tile: TileJson = {
         boundingVolume: { region: [] },
         geometricError: node.geometricError,
@@ -154,10 +146,9 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
         world = frame;
         const builder = new WhiteModelBuilder(frame);
         const rows = node.items.map((id, fid) => {
-          const b = buildings[id];
-          builder.addBuilding(fid, b.polygons, b.base, b.top);
+          builder.addBuilding(fid, buildings.polygons(id), buildings.base.data[id], buildings.top.data[id]);
           probe!.measure(id, frame);
-          return b.properties;
+          return buildings.properties[id];
         });
         const glb = await writeFeatureGlb(builder.build(), {
           className: "building",
@@ -184,7 +175,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
       return { tile, region };
     };
     const root = await writeTile(tree, IDENTITY);
-    const largest = Math.max(...tree.items.map((id) => buildings[id].size), tree.geometricError);
+    const largest = Math.max(...tree.items.map((id) => buildings.size.data[id]), tree.geometricError);
     const tileset: TilesetJson = {
       asset: { version: "1.1", generator: "CIM Twin cim ingest buildings" },
       geometricError: largest,
@@ -204,7 +195,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
           .replace(/\.[^.]+$/, ""),
       crs: sourceCrs.id,
       bbox: root.region.toBBox(),
-      featureCount: buildings.length,
+      featureCount: buildings.count,
       tileCount: tilesWritten,
       createdAt: new Date().toISOString(),
       generator: `cim ingest buildings ${source.path}`,
@@ -218,7 +209,7 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     out: opts.out,
     crs: sourceCrs.id,
     featuresRead,
-    featuresWritten: buildings.length,
+    featuresWritten: buildings.count,
     skipped,
     heightSources,
     tiles: tilesWritten,
@@ -237,26 +228,6 @@ function resolveCrsFor(path: string, spec: string, origin?: Origin) {
   } catch (err) {
     throw new SourceError(path, (err as Error).message);
   }
-}
-
-const METRES_PER_DEGREE = 111_320;
-
-function makeBuilding(
-  polygons: Footprint[],
-  base: number,
-  top: number,
-  properties: Record<string, unknown>,
-): Building {
-  const region = new Region();
-  for (const p of polygons) {
-    for (let i = 0; i < p.outer.length; i += 2) region.addPoint(p.outer[i], p.outer[i + 1], base);
-  }
-  region.minH = base;
-  region.maxH = top;
-  const [cx, cy] = region.centre();
-  const dx = (region.east - region.west) * METRES_PER_DEGREE * Math.cos((cy * Math.PI) / 180);
-  const dy = (region.north - region.south) * METRES_PER_DEGREE;
-  return { polygons, base, top, region, cx, cy, size: Math.max(top - base, Math.hypot(dx, dy)), properties };
 }
 
 function countTiles(n: LodNode): number {

@@ -3,12 +3,13 @@
  * (the largest first) and its four children add the rest, so a coarse view streams only the big buildings
  * and detail appears as the camera approaches. Each feature lives in exactly one tile.
  */
-export interface LodItem {
-  /** Centre, used to choose a quadrant (any planar coordinates, e.g. degrees). */
-  cx: number;
-  cy: number;
+export interface LodItems {
+  count: number;
+  /** Centres, used to choose a quadrant (any planar coordinates, e.g. degrees). */
+  cx: ArrayLike<number>;
+  cy: ArrayLike<number>;
   /** Visual size in metres: the error of leaving the feature out. */
-  size: number;
+  size: ArrayLike<number>;
 }
 
 export interface QuadtreeOptions {
@@ -30,20 +31,20 @@ export interface LodNode {
   geometricError: number;
 }
 
-export function buildLodQuadtree(items: ReadonlyArray<LodItem>, opts: QuadtreeOptions): LodNode {
+export function buildLodQuadtree(items: LodItems, opts: QuadtreeOptions): LodNode {
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;
   let maxX = Number.NEGATIVE_INFINITY;
   let maxY = Number.NEGATIVE_INFINITY;
-  for (const it of items) {
-    minX = Math.min(minX, it.cx);
-    minY = Math.min(minY, it.cy);
-    maxX = Math.max(maxX, it.cx);
-    maxY = Math.max(maxY, it.cy);
+  for (let i = 0; i < items.count; i++) {
+    minX = Math.min(minX, items.cx[i]);
+    minY = Math.min(minY, items.cy[i]);
+    maxX = Math.max(maxX, items.cx[i]);
+    maxY = Math.max(maxY, items.cy[i]);
   }
   // A square root cell keeps quadrants square, so tiles at one level are of one size.
   const side = Math.max(maxX - minX, maxY - minY, 1e-9);
-  const all = items.map((_, i) => i);
+  const all = Array.from({ length: items.count }, (_, i) => i);
   return split(items, all, { x0: minX, y0: minY, side }, 0, 0, 0, opts);
 }
 
@@ -54,7 +55,7 @@ interface Cell {
 }
 
 function split(
-  items: ReadonlyArray<LodItem>,
+  items: LodItems,
   ids: number[],
   cell: Cell,
   level: number,
@@ -63,7 +64,7 @@ function split(
   opts: QuadtreeOptions,
 ): LodNode {
   if (ids.length <= opts.leafCapacity) return { level, x, y, items: ids, children: [], geometricError: 0 };
-  ids.sort((a, b) => items[b].size - items[a].size);
+  ids.sort((a, b) => items.size[b] - items.size[a]);
   const keep = ids.slice(0, Math.min(opts.innerCapacity, ids.length));
   const rest = ids.slice(keep.length);
   const half = cell.side / 2;
@@ -73,8 +74,8 @@ function split(
     for (let i = 0; i < rest.length; i++) quads[i % 4].push(rest[i]);
   } else {
     for (const id of rest) {
-      const qx = items[id].cx >= cell.x0 + half ? 1 : 0;
-      const qy = items[id].cy >= cell.y0 + half ? 1 : 0;
+      const qx = items.cx[id] >= cell.x0 + half ? 1 : 0;
+      const qy = items.cy[id] >= cell.y0 + half ? 1 : 0;
       quads[qy * 2 + qx].push(id);
     }
   }
@@ -89,7 +90,7 @@ function split(
   let error = 0;
   for (const c of children) {
     error = Math.max(error, c.geometricError);
-    for (const id of c.items) error = Math.max(error, items[id].size);
+    for (const id of c.items) error = Math.max(error, items.size[id]);
   }
   return { level, x, y, items: keep, children, geometricError: error };
 }

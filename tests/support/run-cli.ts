@@ -9,11 +9,15 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Sends `signal` (default SIGKILL) once stderr matches, e.g. when a phase has started. */
+  killWhenStderr?: RegExp;
+  signal?: NodeJS.Signals;
+}
+
 /** Runs the real `cim` executable as a user would. */
-export function runCli(
-  args: string[],
-  opts: { killAfterMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin", "cim.js"), ...args], {
       cwd: PROJECT_ROOT,
