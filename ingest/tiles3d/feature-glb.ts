@@ -103,7 +103,8 @@ export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions
   doc.createScene().addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(prim)));
 
   const io = await ioFor(Boolean(opts.meshopt));
-  if (opts.meshopt) await doc.transform(meshopt({ encoder: MeshoptEncoder, level: "medium" }));
+  // "high" quantizes only standard attributes: EXT_mesh_features forbids normalized feature ids.
+  if (opts.meshopt) await doc.transform(meshopt({ encoder: MeshoptEncoder, level: "high" }));
   return alignGlbBufferViews(await io.writeBinary(doc));
 }
 

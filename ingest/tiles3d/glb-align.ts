@@ -10,6 +10,7 @@ const CHUNK_BIN = 0x004e4942;
 interface MeshoptRef {
   buffer: number;
   byteOffset?: number;
+  byteLength: number;
 }
 
 interface BufferViewDef {
@@ -30,30 +31,32 @@ export function alignGlbBufferViews(glb: Uint8Array, alignment = 8): Uint8Array 
   if (view.getUint32(binStart + 4, true) !== CHUNK_BIN) throw new Error("GLB: second chunk is not BIN");
   const bin = glb.subarray(binStart + 8, binStart + 8 + binLength);
 
-  // Only views of the GLB's own buffer move; EXT_meshopt_compression's fallback buffer has no bytes here.
-  const views: BufferViewDef[] = (json.bufferViews ?? []).filter((bv: BufferViewDef) => bv.buffer === 0);
+  // What occupies the GLB's own buffer: its buffer views, and the compressed streams that
+  // EXT_meshopt_compression addresses directly (their views then point at a fallback buffer).
+  const segments: Array<{ ref: { byteOffset?: number; byteLength: number } }> = [];
+  for (const bv of (json.bufferViews ?? []) as Array<
+    BufferViewDef & { extensions?: Record<string, MeshoptRef> }
+  >) {
+    if (bv.buffer === 0) segments.push({ ref: bv });
+    const stream = bv.extensions?.EXT_meshopt_compression;
+    if (stream && stream.buffer === 0) segments.push({ ref: stream });
+  }
+  segments.sort((a, b) => (a.ref.byteOffset ?? 0) - (b.ref.byteOffset ?? 0));
   let size = 0;
-  const moved = new Map<number, number>();
-  const newOffsets = views.map((bv) => {
+  const newOffsets = segments.map(({ ref }) => {
     size = Math.ceil(size / alignment) * alignment;
     const at = size;
-    moved.set(bv.byteOffset ?? 0, at);
-    size += bv.byteLength;
+    size += ref.byteLength;
     return at;
   });
-  if (views.every((bv, i) => (bv.byteOffset ?? 0) === newOffsets[i])) return glb;
+  if (segments.every(({ ref }, i) => (ref.byteOffset ?? 0) === newOffsets[i])) return glb;
   size = Math.ceil(size / 4) * 4;
   const newBin = new Uint8Array(size);
-  views.forEach((bv, i) => {
-    const from = bv.byteOffset ?? 0;
-    newBin.set(bin.subarray(from, from + bv.byteLength), newOffsets[i]);
-    bv.byteOffset = newOffsets[i];
+  segments.forEach(({ ref }, i) => {
+    const from = ref.byteOffset ?? 0;
+    newBin.set(bin.subarray(from, from + ref.byteLength), newOffsets[i]);
+    ref.byteOffset = newOffsets[i];
   });
-  // Compressed streams address the buffer directly; they start where one of the moved views started.
-  for (const bv of json.bufferViews as Array<{ extensions?: Record<string, MeshoptRef> }>) {
-    const ref = bv.extensions?.EXT_meshopt_compression;
-    if (ref && ref.buffer === 0) ref.byteOffset = moved.get(ref.byteOffset ?? 0) ?? ref.byteOffset;
-  }
   json.buffers[0].byteLength = size;
   return assembleGlb(json, newBin);
 }

@@ -244,6 +244,11 @@ describe("source formats and coordinate systems", () => {
     const report = await checkTileset(join(work, "meshopt", "tileset.json"));
     expect(report.errors).toEqual([]);
     expect(report.features.length).toBe(sample.features.length);
+    // A two-building tile: quantization must not touch the feature ids.
+    const tiny = join(work, "meshopt-tiny.geojson");
+    await writeFile(tiny, JSON.stringify({ ...sample, features: sample.features.slice(0, 2) }));
+    await ingestBuildings({ input: tiny, out: join(work, "meshopt-tiny"), meshopt: true });
+    expect((await checkTileset(join(work, "meshopt-tiny", "tileset.json"))).errors).toEqual([]);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type LoadedContent,
   parseGlbWithLoadersGl,
 } from "./tileset-checks/loaders-gl-reader.ts";
+import { decodeMeshopt } from "./tileset-checks/meshopt.ts";
 import { checkPropertyTables, withoutBooleanColumns } from "./tileset-checks/property-table-binary.ts";
 import {
   type ContentRef,
@@ -146,9 +147,14 @@ function checkFeatureIds(uri: string, content: LoadedContent, errors: string[], 
         return;
       }
       if (!set.data) {
-        errors.push(`${where}: loaders.gl decoded no feature id data`);
+        errors.push(`${where}: loaders.gl decoded no data for attribute _FEATURE_ID_${set.attribute}`);
         return;
       }
+      if (set.normalized)
+        errors.push(
+          `${where}: the _FEATURE_ID_${set.attribute} accessor is normalized; EXT_mesh_features requires ` +
+            "normalized false (quantizing feature ids, e.g. gltf-transform quantize/meshopt on '_' attributes, corrupts them)",
+        );
       const bad: number[] = [];
       let badCount = 0;
       for (let v = 0; v < set.data.length; v++) {
@@ -255,6 +261,7 @@ export async function checkTileset(
 
   const upAxis = structure.gltfUpAxis === "Y" ? Y_UP_TO_Z_UP : IDENTITY;
   const booleanNotes = new Set<string>();
+  const readerNotes = new Map<string, string[]>();
   for (const ref of structure.contents) {
     const bytes = new Uint8Array(await readFile(ref.file));
     const validation = await validateContent(bytes, ref.uri, ref.file);
@@ -268,7 +275,11 @@ export async function checkTileset(
       errors.push(`${ref.uri}: ${(e as Error).message}`);
       continue;
     }
-    const tables = checkPropertyTables(glb, ref.uri);
+    // gltf-validator cannot check EXT_meshopt_compression; the checker decodes the streams itself.
+    const meshopt = await decodeMeshopt(glb, ref.uri);
+    errors.push(...meshopt.errors);
+    warnings.push(...meshopt.warnings);
+    const tables = checkPropertyTables(meshopt.decoded ?? glb, ref.uri);
     errors.push(...tables.errors);
 
     const stripped = withoutBooleanColumns(glb.json);
@@ -282,6 +293,8 @@ export async function checkTileset(
       errors.push(`${ref.uri}: loaders.gl failed to parse the content: ${(e as Error).message}`);
       continue;
     }
+    for (const note of new Set(content.notes))
+      readerNotes.set(note, [...(readerNotes.get(note) ?? []), ref.uri]);
     for (const ext of ["CESIUM_RTC", "EXT_mesh_gpu_instancing", "KHR_draco_mesh_compression"])
       if (content.extensionsUsed.includes(ext))
         warnings.push(`${ref.uri}: ${ext} is not applied by the checker; vertex bounds checks may be wrong`);
@@ -303,5 +316,7 @@ export async function checkTileset(
       `BOOLEAN properties ${[...booleanNotes].join(", ")} were decoded by the checker from the bitstream: ` +
         "loaders.gl 4.5 throws 'Not implemented - classProperty.type=BOOLEAN' on them",
     );
+  for (const [note, uris] of readerNotes)
+    notes.push(`${note} (in ${uris.length} content(s), e.g. ${uris.slice(0, 3).join(", ")})`);
   return report;
 }

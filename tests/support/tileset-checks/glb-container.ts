@@ -1,6 +1,6 @@
 /**
- * Just enough of the GLB container format to read the JSON and BIN chunks and to re-emit a GLB with an edited
- * JSON chunk (used to hide BOOLEAN metadata columns from loaders.gl, which cannot decode them).
+ * Just enough of the GLB container format to read the JSON and BIN chunks, to write a GLB, and to re-emit a GLB
+ * with an edited JSON chunk (used to hide BOOLEAN metadata columns from loaders.gl, which cannot decode them).
  */
 
 const MAGIC_GLTF = 0x46546c67;
@@ -48,5 +48,27 @@ export function replaceGlbJson(bytes: Uint8Array, json: unknown): Uint8Array {
   const outView = new DataView(out.buffer);
   outView.setUint32(8, out.length, true);
   outView.setUint32(12, padded.length, true);
+  return out;
+}
+
+/** A GLB from JSON and BIN parts (BIN padded with zeros to 4 bytes). */
+export function writeGlb(parts: GlbParts): Uint8Array {
+  const encoded = new TextEncoder().encode(JSON.stringify(parts.json));
+  const jsonLength = Math.ceil(encoded.length / 4) * 4;
+  const binLength = parts.bin ? Math.ceil(parts.bin.byteLength / 4) * 4 : 0;
+  const out = new Uint8Array(12 + 8 + jsonLength + (parts.bin ? 8 + binLength : 0));
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MAGIC_GLTF, true);
+  view.setUint32(4, 2, true);
+  view.setUint32(8, out.length, true);
+  view.setUint32(12, jsonLength, true);
+  view.setUint32(16, CHUNK_JSON, true);
+  out.fill(0x20, 20, 20 + jsonLength);
+  out.set(encoded, 20);
+  if (parts.bin) {
+    view.setUint32(20 + jsonLength, binLength, true);
+    view.setUint32(24 + jsonLength, CHUNK_BIN, true);
+    out.set(parts.bin, 28 + jsonLength);
+  }
   return out;
 }

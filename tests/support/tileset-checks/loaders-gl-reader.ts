@@ -11,8 +11,15 @@
  * - EXT_structural_metadata: `gltf.extensions.EXT_structural_metadata.propertyTables[i].properties[name].data`
  *   holds the decoded column: string[] for STRING, a typed array for SCALAR (BigInt64Array for 64-bit
  *   integers), names for ENUM. BOOLEAN columns make it throw, so callers must strip them first.
- * - EXT_mesh_features: `primitive.extensions.EXT_mesh_features.featureIds[i].data` is the typed array of
- *   the `_FEATURE_ID_n` attribute.
+ * - EXT_mesh_features: `primitive.extensions.EXT_mesh_features.featureIds[i].data` is meant to be the typed
+ *   array of the `_FEATURE_ID_n` attribute, but loaders.gl fills it before it decompresses meshopt: in
+ *   @loaders.gl/gltf/src/lib/api/gltf-extensions.ts the EXTENSIONS list runs EXT_mesh_features' decode ahead of
+ *   EXT_meshopt_compression's, and parse-gltf.ts loadBuffers() allocates the fallback buffer as zeros, so with
+ *   meshopt every feature id reads as 0. The checker therefore takes per-vertex feature ids from the
+ *   post-processed accessor (`primitive.attributes._FEATURE_ID_n.value`), which is built after decompression.
+ * - EXT_meshopt_compression / KHR_mesh_quantization: decoded by loaders.gl itself (`gltf.decompressMeshes`
+ *   defaults to true and its meshoptimizer decoder runs in Node); quantized attributes keep their integer
+ *   component type with `normalized` set, and the quantization scale/offset is in the node transform.
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -58,6 +65,10 @@ export async function contentFilesSeenByLoadersGl(tilesetPath: string): Promise<
 
 export interface FeatureIdSet {
   featureCount: number;
+  /** n of `_FEATURE_ID_n`, for attribute-based sets. */
+  attribute?: number;
+  /** The `_FEATURE_ID_n` accessor's `normalized` flag (EXT_mesh_features requires false). */
+  normalized?: boolean;
   nullFeatureId?: number;
   propertyTable?: number;
   /** Present for attribute-based sets (per-vertex ids). */
@@ -79,6 +90,8 @@ export interface LoadedContent {
   /** Decoded columns per property table. */
   tables: Array<{ className: string; count: number; columns: Record<string, ArrayLike<unknown>> }>;
   extensionsUsed: string[];
+  /** Where loaders.gl's own view disagreed with its decoded accessors (reader limitations, not errors). */
+  notes: string[];
 }
 
 export async function parseGlbWithLoadersGl(bytes: Uint8Array): Promise<LoadedContent> {
@@ -109,6 +122,12 @@ function attributeValues(accessor: Json): ArrayLike<number> {
   return Float64Array.from(value, (v) => Math.max(v / m, -1));
 }
 
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (Number(a[i]) !== Number(b[i])) return false;
+  return true;
+}
+
 function fromPostprocessedGltf(gltf: Json): LoadedContent {
   const meshes = (gltf.meshes as Json[] | undefined) ?? [];
   const instances = new Map<Json, Mat4[]>();
@@ -123,6 +142,7 @@ function fromPostprocessedGltf(gltf: Json): LoadedContent {
   for (const node of (scene?.nodes as Json[] | undefined) ?? []) visit(node, IDENTITY);
 
   const primitives: LoadedPrimitive[] = [];
+  const notes: string[] = [];
   meshes.forEach((mesh, m) => {
     ((mesh.primitives as Json[] | undefined) ?? []).forEach((prim, p) => {
       const attributes = (prim.attributes as Record<string, Json> | undefined) ?? {};
@@ -133,13 +153,26 @@ function fromPostprocessedGltf(gltf: Json): LoadedContent {
         label: `meshes[${m}].primitives[${p}]`,
         positions: position ? attributeValues(position) : [],
         instances: instances.get(mesh) ?? [],
-        featureIdSets: (sets ?? []).map((s) => ({
-          featureCount: s.featureCount as number,
-          nullFeatureId: s.nullFeatureId as number | undefined,
-          propertyTable: s.propertyTable as number | undefined,
-          data: s.attribute !== undefined ? (s.data as ArrayLike<number>) : undefined,
-          kind: s.attribute !== undefined ? "attribute" : s.texture !== undefined ? "texture" : "implicit",
-        })),
+        featureIdSets: (sets ?? []).map((s) => {
+          const attribute = s.attribute as number | undefined;
+          const accessor = attribute !== undefined ? attributes[`_FEATURE_ID_${attribute}`] : undefined;
+          const data = accessor?.value as ArrayLike<number> | undefined;
+          const extData = s.data as ArrayLike<number> | undefined;
+          if (data && extData && !sameValues(data, extData))
+            notes.push(
+              "loaders.gl's EXT_mesh_features featureIds[].data differs from its decoded _FEATURE_ID_n accessor " +
+                "(loaders.gl 4.5 reads it before decompressing meshopt); feature ids were taken from the accessor",
+            );
+          return {
+            featureCount: s.featureCount as number,
+            attribute,
+            normalized: accessor ? accessor.normalized === true : undefined,
+            nullFeatureId: s.nullFeatureId as number | undefined,
+            propertyTable: s.propertyTable as number | undefined,
+            data,
+            kind: attribute !== undefined ? "attribute" : s.texture !== undefined ? "texture" : "implicit",
+          };
+        }),
       });
     });
   });
@@ -151,5 +184,5 @@ function fromPostprocessedGltf(gltf: Json): LoadedContent {
       if (prop.data !== undefined) columns[name] = prop.data as ArrayLike<unknown>;
     return { className: t.class as string, count: t.count as number, columns };
   });
-  return { primitives, tables, extensionsUsed: (gltf.extensionsUsed as string[] | undefined) ?? [] };
+  return { primitives, tables, extensionsUsed: (gltf.extensionsUsed as string[] | undefined) ?? [], notes };
 }
