@@ -1,0 +1,122 @@
+import {
+  BoundingSphere,
+  Cesium3DTileStyle,
+  Cesium3DTileset,
+  Math as CesiumMath,
+  Ellipsoid,
+  HeadingPitchRange,
+  Rectangle,
+  type Viewer,
+} from "cesium";
+import type { Layer } from "../../models/layer.ts";
+import { tilesetUrl } from "./catalog.ts";
+
+export type LayerState = "loading" | "ready" | "error";
+export type LayerChange = "state" | "show" | "opacity";
+
+/** One catalog layer on the globe: its tileset and the user's display choices. */
+export class MapLayer {
+  tileset: Cesium3DTileset | undefined;
+  state: LayerState = "loading";
+  error: string | undefined;
+  opacity = 1;
+  private visible = true;
+  private readonly listeners = new Set<(change: LayerChange) => void>();
+
+  constructor(
+    readonly layer: Layer,
+    private readonly viewer: Viewer,
+  ) {}
+
+  async load(): Promise<void> {
+    try {
+      const tileset = await Cesium3DTileset.fromUrl(tilesetUrl(this.layer), {
+        // Building heights are absolute (the ingest writes real elevations): no terrain clamping needed.
+        maximumScreenSpaceError: 8,
+      });
+      if (this.viewer.isDestroyed()) return;
+      tileset.show = this.visible;
+      tileset.style = this.styleFor(this.opacity);
+      this.viewer.scene.primitives.add(tileset);
+      this.tileset = tileset;
+      this.state = "ready";
+    } catch (err) {
+      this.state = "error";
+      this.error = err instanceof Error ? err.message : String(err);
+      console.error(`layer ${this.layer.id}:`, err);
+    }
+    this.changed("state");
+  }
+
+  get show(): boolean {
+    return this.visible;
+  }
+
+  set show(value: boolean) {
+    this.visible = value;
+    if (this.tileset) this.tileset.show = value;
+    this.viewer.scene.requestRender();
+    this.changed("show");
+  }
+
+  setOpacity(alpha: number): void {
+    this.opacity = Math.min(1, Math.max(0, alpha));
+    if (this.tileset) this.tileset.style = this.styleFor(this.opacity);
+    this.viewer.scene.requestRender();
+    this.changed("opacity");
+  }
+
+  /** True once every tile needed for the current view has loaded (or the layer is hidden/failed). */
+  tilesLoaded(): boolean {
+    if (this.state === "loading") return false;
+    if (!this.tileset || !this.visible) return true;
+    return this.tileset.tilesLoaded;
+  }
+
+  /** Oblique view of the whole layer, so building heights read at a glance. */
+  flyTo(duration = 1.5): Promise<boolean> {
+    const sphere = this.boundingSphere();
+    return new Promise((resolve) => {
+      this.viewer.camera.flyToBoundingSphere(sphere, {
+        offset: new HeadingPitchRange(
+          CesiumMath.toRadians(20),
+          CesiumMath.toRadians(-38),
+          sphere.radius * 2.0,
+        ),
+        duration,
+        complete: () => {
+          this.viewer.scene.requestRender();
+          resolve(true);
+        },
+        cancel: () => resolve(false),
+      });
+      this.viewer.scene.requestRender();
+    });
+  }
+
+  onChange(listener: (change: LayerChange) => void): void {
+    this.listeners.add(listener);
+  }
+
+  private boundingSphere(): BoundingSphere {
+    if (this.tileset) return this.tileset.boundingSphere;
+    // The catalog bbox is known before the tileset loads (and still when it failed).
+    const [west, south, east, north, minH, maxH] = this.layer.bbox;
+    const sphere = BoundingSphere.fromRectangle3D(
+      Rectangle.fromDegrees(west, south, east, north),
+      Ellipsoid.WGS84,
+      (minH + maxH) / 2,
+    );
+    sphere.radius = Math.max(sphere.radius, (maxH - minH) / 2, 50);
+    return sphere;
+  }
+
+  private styleFor(alpha: number): Cesium3DTileStyle {
+    // White keeps each model's own material colour; only the alpha changes.
+    return new Cesium3DTileStyle({ color: `color('white', ${alpha.toFixed(3)})` });
+  }
+
+  private changed(change: LayerChange): void {
+    for (const l of this.listeners) l(change);
+  }
+}

@@ -1,0 +1,84 @@
+import "cesium/Build/Cesium/Widgets/widgets.css";
+import "./style.css";
+import { type Cartesian2, ScreenSpaceEventHandler, ScreenSpaceEventType } from "cesium";
+import { fetchLayers } from "./catalog.ts";
+import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "./i18n.ts";
+import { LayerPanel } from "./layer-panel.ts";
+import { MapLayer } from "./layers.ts";
+import { PropertiesPanel } from "./properties-panel.ts";
+import { createOfflineViewer } from "./scene.ts";
+import { pickFeature, Selection } from "./selection.ts";
+import { StatusBar } from "./status-bar.ts";
+import { installTestHook } from "./test-hook.ts";
+
+const byId = (id: string) => document.getElementById(id)!;
+
+async function main(): Promise<void> {
+  await initI18n();
+  translateDom();
+  onLangChange(() => translateDom());
+
+  const langButton = byId("lang-toggle");
+  langButton.addEventListener("click", () => void setLang(currentLang() === "en" ? "zh-CN" : "en"));
+
+  const viewer = createOfflineViewer(byId("cesium"), byId("credits"));
+  const selection = new Selection(viewer);
+  const propsPanel = new PropertiesPanel(byId("props-panel"), byId("props-body"), () => selection.clear());
+  selection.onChange((props) => propsPanel.show(props));
+  new StatusBar(viewer, byId("status-bar"));
+
+  const clicks = new ScreenSpaceEventHandler(viewer.scene.canvas);
+  clicks.setInputAction((click: { position: Cartesian2 }) => {
+    // Empty space (globe or sky) clears the selection.
+    selection.select(pickFeature(viewer, click.position));
+  }, ScreenSpaceEventType.LEFT_CLICK);
+
+  const layerPanel = new LayerPanel(byId("layer-list"));
+  let mapLayers: MapLayer[] = [];
+  const ready = loadLayers();
+  installTestHook(viewer, () => mapLayers, selection, ready);
+
+  const tilesStatus = byId("tiles-status");
+  viewer.scene.postRender.addEventListener(() => {
+    const loading = mapLayers.some((l) => !l.tilesLoaded());
+    if (tilesStatus.dataset.loading !== String(loading)) {
+      tilesStatus.dataset.loading = String(loading);
+      tilesStatus.textContent = loading ? t("status.tilesLoading") : t("status.tilesReady");
+    }
+  });
+  onLangChange(() => {
+    tilesStatus.textContent =
+      tilesStatus.dataset.loading === "true" ? t("status.tilesLoading") : t("status.tilesReady");
+  });
+
+  async function loadLayers(): Promise<void> {
+    try {
+      const layers = await fetchLayers();
+      mapLayers = layers.map((layer) => new MapLayer(layer, viewer));
+      for (const layer of mapLayers) {
+        layer.onChange((change) => {
+          if (change === "opacity" && layer.tileset) selection.restyled(layer.tileset);
+          if (change === "show" && !layer.show && selection.current?.tileset === layer.tileset)
+            selection.clear();
+        });
+      }
+      layerPanel.setState({ kind: "ready" });
+      layerPanel.setLayers(mapLayers);
+      const loads = mapLayers.map((l) => l.load());
+      // Fly as soon as the first tileset's bounds are known; the others keep loading meanwhile.
+      if (mapLayers[0]) {
+        await loads[0];
+        await mapLayers[0].flyTo(1.5);
+      }
+      await Promise.all(loads);
+    } catch (err) {
+      console.error("layer catalog:", err);
+      layerPanel.setState({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  document.body.dataset.fatal = String(err);
+});

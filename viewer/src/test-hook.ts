@@ -1,0 +1,111 @@
+import { Cartesian2, Cartesian3, type Cesium3DTileFeature, SceneTransforms, type Viewer } from "cesium";
+import type { MapLayer } from "./layers.ts";
+import { type FeatureProperties, featureProperties, pickFeature, type Selection } from "./selection.ts";
+
+/** A feature found on screen: where a real mouse click (viewport CSS pixels) will hit it. */
+export interface FeatureOnScreen {
+  x: number;
+  y: number;
+  properties: FeatureProperties;
+}
+
+/**
+ * What automated browser tests may read. It only reports state and locates things on screen;
+ * the tests themselves act through the real mouse and read the DOM.
+ */
+export interface CimViewerHook {
+  viewer: Viewer;
+  /** Resolves once the catalog is read, tilesets are added and the first flight has finished. */
+  ready: Promise<void>;
+  isReady(): boolean;
+  layerIds(): string[];
+  /** All (or one layer's) tiles for the current view are loaded. */
+  tilesLoaded(layerId?: string): boolean;
+  findFeatureOnScreen(): FeatureOnScreen | null;
+  /** Properties of the feature drawn at a viewport point, or null (globe, sky, UI panel). */
+  featureAt(x: number, y: number): FeatureProperties | null;
+  /** Viewport point where a geographic position (degrees, metres) is drawn, or null if not on the canvas. */
+  screenPosition(lon: number, lat: number, height: number): { x: number; y: number } | null;
+  selectedProperties(): FeatureProperties | null;
+}
+
+declare global {
+  interface Window {
+    cimViewer?: CimViewerHook;
+  }
+}
+
+export function installTestHook(
+  viewer: Viewer,
+  layers: () => MapLayer[],
+  selection: Selection,
+  ready: Promise<void>,
+): void {
+  let isReady = false;
+  void ready.then(() => {
+    isReady = true;
+  });
+  window.cimViewer = {
+    viewer,
+    ready,
+    isReady: () => isReady,
+    layerIds: () => layers().map((l) => l.layer.id),
+    tilesLoaded: (layerId) =>
+      layers()
+        .filter((l) => layerId === undefined || l.layer.id === layerId)
+        .every((l) => l.tilesLoaded()),
+    findFeatureOnScreen: () => findFeatureOnScreen(viewer),
+    featureAt: (x, y) => {
+      const rect = viewer.scene.canvas.getBoundingClientRect();
+      if (document.elementFromPoint(x, y) !== viewer.scene.canvas) return null;
+      const feature = pickFeature(viewer, new Cartesian2(x - rect.left, y - rect.top));
+      return feature ? featureProperties(feature) : null;
+    },
+    screenPosition: (lon, lat, height) => {
+      const canvas = viewer.scene.canvas;
+      const rect = canvas.getBoundingClientRect();
+      const p = SceneTransforms.worldToWindowCoordinates(
+        viewer.scene,
+        Cartesian3.fromDegrees(lon, lat, height),
+      );
+      if (!p || p.x < 0 || p.y < 0 || p.x > rect.width || p.y > rect.height) return null;
+      return { x: rect.left + p.x, y: rect.top + p.y };
+    },
+    selectedProperties: () => (selection.current ? featureProperties(selection.current) : null),
+  };
+}
+
+/**
+ * Scans the canvas from the centre outwards for a point that is squarely on a feature (its
+ * neighbours pick the same feature) and not covered by a UI panel, so a click there selects it.
+ */
+function findFeatureOnScreen(viewer: Viewer): FeatureOnScreen | null {
+  const canvas = viewer.scene.canvas;
+  const rect = canvas.getBoundingClientRect();
+  const step = 24;
+  const margin = 6;
+  const points: [number, number][] = [];
+  for (let y = step; y < rect.height - step; y += step) {
+    for (let x = step; x < rect.width - step; x += step) points.push([x, y]);
+  }
+  const cx = rect.width / 2;
+  const cy = rect.height / 2;
+  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+
+  const same = (f: Cesium3DTileFeature, x: number, y: number) =>
+    pickFeature(viewer, new Cartesian2(x, y)) === f;
+  for (const [x, y] of points) {
+    if (document.elementFromPoint(rect.left + x, rect.top + y) !== canvas) continue;
+    const feature = pickFeature(viewer, new Cartesian2(x, y));
+    if (!feature) continue;
+    if (
+      !same(feature, x - margin, y) ||
+      !same(feature, x + margin, y) ||
+      !same(feature, x, y - margin) ||
+      !same(feature, x, y + margin)
+    )
+      continue;
+    return { x: rect.left + x, y: rect.top + y, properties: featureProperties(feature) };
+  }
+  return null;
+}
