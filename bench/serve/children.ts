@@ -143,7 +143,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream build
+export const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream build
 
 /** User + system CPU seconds a process (all its threads) has used so far, from /proc. */
 export function processCpuSeconds(pid: number): number {
@@ -153,4 +153,23 @@ export function processCpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+export interface MachineCpu {
+  /** Jiffies per state, summed over all cores. */
+  busy: number;
+  idle: number;
+  steal: number;
+  softirq: number;
+}
+
+/** Whole-machine CPU counters from /proc/stat ("cpu" line). */
+export function machineCpu(): MachineCpu {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, softirq };
 }

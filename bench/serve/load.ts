@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { get } from "node:http";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { processCpuSeconds } from "./children.ts";
+import { CLOCK_TICKS_PER_SECOND, machineCpu, processCpuSeconds } from "./children.ts";
 import type { DatasetFile } from "./dataset.ts";
 
 export interface LoadSpec {
@@ -30,6 +30,10 @@ export interface LoadResult {
   serverCpuMicrosPerRequest: number;
   /** CPU of this (load generator) process during the run, as a share of one core. */
   clientCpuCores: number;
+  /** CPU used by other processes on the machine (neither server nor load generator), in cores. */
+  otherCores: number;
+  /** Whole machine during the run, in cores: busy (incl. softirq), idle, stolen by the hypervisor. */
+  machine: { busyCores: number; idleCores: number; stealCores: number; softirqCores: number };
 }
 
 export class LoadError extends Error {}
@@ -64,6 +68,7 @@ export async function runLoad(
     client.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
   };
 
+  const machineBefore = machineCpu();
   const serverCpuBefore = processCpuSeconds(serverPid);
   const clientCpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
@@ -81,6 +86,9 @@ export async function runLoad(
   const wallSeconds = (performance.now() - wallBefore) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const serverCpuSeconds = processCpuSeconds(serverPid) - serverCpuBefore;
+  const machineAfter = machineCpu();
+  const cores = (key: keyof typeof machineAfter) =>
+    (machineAfter[key] - machineBefore[key]) / CLOCK_TICKS_PER_SECOND / wallSeconds;
 
   const statuses = Object.entries(result.statusCodeStats)
     .map(([status, { count }]) => `${status}: ${count}`)
@@ -106,6 +114,18 @@ export async function runLoad(
     serverCpuCores: serverCpuSeconds / wallSeconds,
     serverCpuMicrosPerRequest: (serverCpuSeconds * 1e6) / completed,
     clientCpuCores: (clientCpu.user + clientCpu.system) / 1e6 / wallSeconds,
+    otherCores: Math.max(
+      0,
+      cores("busy") -
+        serverCpuSeconds / wallSeconds -
+        (clientCpu.user + clientCpu.system) / 1e6 / wallSeconds,
+    ),
+    machine: {
+      busyCores: cores("busy"),
+      idleCores: cores("idle"),
+      stealCores: cores("steal"),
+      softirqCores: cores("softirq"),
+    },
   };
 }
 

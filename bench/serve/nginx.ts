@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -6,17 +6,13 @@ import { freePort, type SpawnedServer, spawnServer } from "./children.ts";
 
 export const NGINX_BIN = process.env.BENCH_NGINX ?? "/usr/sbin/nginx";
 
-/** "nginx/1.22.1", or undefined when the binary is missing. */
+/** "nginx/1.22.1", or undefined when the binary is missing or does not run. */
 export function nginxVersion(): string | undefined {
   if (!existsSync(NGINX_BIN)) return undefined;
-  try {
-    // nginx -v prints to stderr.
-    const out = execFileSync(NGINX_BIN, ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return out.trim() || undefined;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? "";
-    return stderr.replace(/^nginx version:\s*/, "").trim() || undefined;
-  }
+  // nginx -v prints "nginx version: nginx/1.22.1" on stderr.
+  const run = spawnSync(NGINX_BIN, ["-v"], { encoding: "utf8" });
+  if (run.status !== 0) return undefined;
+  return `${run.stdout}${run.stderr}`.replace(/^nginx version:\s*/, "").trim() || undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 
 interface CpuProfileNode {
@@ -42,14 +42,23 @@ export function summarizeProfile(profile: CpuProfile, cwd: string, top = 25): Pr
     .map(([name, micros]) => ({ name, selfMs: micros / 1000, selfShare: micros / total }));
 }
 
-/** Reads the newest .cpuprofile in `dir` and formats its top self-time functions. */
+/**
+ * Reads the newest main-thread .cpuprofile in `dir` (names end in .<pid>.<threadId>.<seq>; the
+ * tsx loader's worker thread writes one too) and formats its top self-time functions.
+ */
 export async function formatNewestProfile(dir: string, cwd: string): Promise<string> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile")).sort();
-  const newest = files.at(-1);
-  if (newest === undefined) return `no .cpuprofile in ${dir}`;
+  const candidates = (await readdir(dir)).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  const dated = await Promise.all(
+    candidates.map(async (f) => ({ f, mtime: (await stat(join(dir, f))).mtimeMs })),
+  );
+  const newest = dated.sort((a, b) => a.mtime - b.mtime).at(-1)?.f;
+  if (newest === undefined) return `no main-thread .cpuprofile in ${dir}`;
   const profile = JSON.parse(await readFile(join(dir, newest), "utf8")) as CpuProfile;
   const lines = summarizeProfile(profile, cwd).map(
     (l) => `${(l.selfShare * 100).toFixed(1).padStart(5)}%  ${l.selfMs.toFixed(0).padStart(7)} ms  ${l.name}`,
   );
-  return [`top self time in ${join(dir, newest)} (whole child run, idle included):`, ...lines].join("\n");
+  return [
+    `top self time in ${join(dir, newest)} (main thread, whole child run, idle included):`,
+    ...lines,
+  ].join("\n");
 }

@@ -9,6 +9,8 @@ export type Results = Record<ServerName, Record<ScenarioName, LoadResult>>;
 
 /** The load generator is one core; above this share of it, a server's number is a lower bound. */
 export const CLIENT_SATURATED = 0.9;
+/** CPU (in cores) used by unrelated processes above which the report warns. */
+export const OTHER_LOAD_WARNING = 0.2;
 
 export interface Ratios {
   smallRps: { nginx: number; expressStatic: number };
@@ -55,13 +57,18 @@ export function formatReport(results: Results, goal: number): string {
       n0(s.small.megabytesPerSecond),
       `${pct(s.small.serverCpuCores)} / ${n0(s.small.serverCpuMicrosPerRequest)}`,
       pct(s.small.clientCpuCores),
+      pct(s.small.otherCores),
       mark(n0(s["small-hot"].requestsPerSecond), s["small-hot"]),
+      n0(s["small-hot"].serverCpuMicrosPerRequest),
       mark(n0(s.large.megabytesPerSecond), s.large),
       String(s.large.latencyP99Ms),
     ];
   });
   const ratios = computeRatios(results);
   const pass = ratios.smallRps.nginx >= goal;
+  const busiestOther = Math.max(
+    ...SERVERS.flatMap((name) => Object.values(results[name]).map((res) => res.otherCores)),
+  );
   const saturated = SERVERS.some((name) =>
     Object.values(results[name]).some((res) => res.clientCpuCores >= CLIENT_SATURATED),
   );
@@ -74,7 +81,9 @@ export function formatReport(results: Results, goal: number): string {
         "small MB/s",
         "srv CPU / us/req",
         "client CPU",
+        "other CPU",
         "hot req/s",
+        "hot us/req",
         "large MB/s",
         "large p99 ms",
       ],
@@ -104,6 +113,13 @@ export function formatReport(results: Results, goal: number): string {
       ? [
           "",
           `* load generator (autocannon, one core) was at >= ${pct(CLIENT_SATURATED)} CPU: that number is a lower bound of what the server can do.`,
+        ]
+      : []),
+    ...(busiestOther >= OTHER_LOAD_WARNING
+      ? [
+          "",
+          `! other processes used up to ${pct(busiestOther)} of a core during a reported run: req/s and MB/s are ` +
+            "disturbed; server CPU per request (us/req) is the steadier comparison.",
         ]
       : []),
     "",
