@@ -5,7 +5,7 @@ import { between, pick, seededRandom } from "./random.ts";
  * buildings whose uses, names and heights follow a plausible Chinese urban mix. Deterministic.
  */
 export const DEMO_CENTRE = { lon: 118.2905, lat: 33.9565 } as const;
-export const DEMO_CITY_VERSION = 1;
+export const DEMO_CITY_VERSION = 2;
 
 type Position = [number, number];
 type Feature = {
@@ -19,6 +19,19 @@ const BLOCK_H = 130;
 const STREET = 24;
 const COLS = 8;
 const ROWS = 6;
+
+/** The empty block reserved for the demo's BIM building (a planned scheme on a vacant plot). */
+const BIM_BLOCK = { row: 1, col: 5 } as const;
+
+/** Centre of the vacant plot, where the demo BIM building is placed (ground at ellipsoid height 0). */
+export function demoBimSite(): { lon: number; lat: number; height: number; widthM: number; depthM: number } {
+  const originX = -((COLS * (BLOCK_W + STREET)) / 2);
+  const originY = -((ROWS * (BLOCK_H + STREET)) / 2);
+  const x = originX + BIM_BLOCK.col * (BLOCK_W + STREET) + STREET / 2 + BLOCK_W / 2;
+  const y = originY + BIM_BLOCK.row * (BLOCK_H + STREET) + STREET / 2 + BLOCK_H / 2;
+  const [lon, lat] = toLonLat(x, y);
+  return { lon, lat, height: 0, widthM: BLOCK_W, depthM: BLOCK_H };
+}
 
 const ROADS_EW = ["洪泽湖路", "人民大道", "幸福路", "项王路", "西湖路", "青海湖路"];
 const ROADS_NS = ["发展大道", "黄河路", "太湖路", "宿支路", "珠江路", "富康大道", "古黄河路", "迎宾大道"];
@@ -82,6 +95,8 @@ export function generateDemoCity(seed = 20261121): DemoCity {
     for (let col = 0; col < COLS; col++) {
       const bx = originX + col * (BLOCK_W + STREET) + STREET / 2;
       const by = originY + row * (BLOCK_H + STREET) + STREET / 2;
+      // One block is left empty: the BIM design scheme of the demo stands there.
+      if (row === BIM_BLOCK.row && col === BIM_BLOCK.col) continue;
       const central = Math.abs(col - (COLS - 1) / 2) <= 1 && Math.abs(row - (ROWS - 1) / 2) <= 1;
       const roadName = ROADS_EW[row % ROADS_EW.length];
       const block = central
