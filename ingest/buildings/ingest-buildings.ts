@@ -7,8 +7,8 @@ import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { openVectorSource } from "../sources/open-vector-source.ts";
 import { SourceError } from "../sources/source-feature.ts";
-import { type FeatureGlbOptions, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
-import { PropertySchemaBuilder } from "../tiles3d/property-schema.ts";
+import { type ColoredMesh, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
+import { PropertySchemaBuilder, schemaJson } from "../tiles3d/property-schema.ts";
 import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
 import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
 import { BuildingStore } from "./building-store.ts";
@@ -53,7 +53,8 @@ export interface IngestSummary {
   bbox: LayerManifest["bbox"];
 }
 
-const WHITE: FeatureGlbOptions["color"] = [0.92, 0.93, 0.95, 1];
+const WHITE: ColoredMesh["color"] = [0.92, 0.93, 0.95, 1];
+const CLASS_DESCRIPTION = "Building white model (extruded footprint)";
 
 /** `cim ingest buildings`: footprints with heights to a 3D Tiles 1.1 white-model tileset. */
 export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<IngestSummary> {
@@ -150,12 +151,11 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
           probe!.measure(id, frame);
           return buildings.properties[id];
         });
-        const glb = await writeFeatureGlb(builder.build(), {
+        const glb = await writeFeatureGlb([{ mesh: builder.build(), color: WHITE }], {
           className: "building",
-          classDescription: "Building white model (extruded footprint)",
+          classDescription: CLASS_DESCRIPTION,
           properties: propertyDefs,
           rows,
-          color: WHITE,
           meshopt: opts.meshopt,
         });
         const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
@@ -179,6 +179,8 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
     const tileset: TilesetJson = {
       asset: { version: "1.1", generator: "CIM Twin cim ingest buildings" },
       geometricError: largest,
+      // The same schema as in every GLB, so a viewer can show each property's original name before any tile loads.
+      schema: schemaJson("building", CLASS_DESCRIPTION, propertyDefs),
       root: root.tile,
     };
     const tilesetBytes = JSON.stringify(tileset);

@@ -20,13 +20,19 @@ export interface FeatureMesh {
   indices: Uint32Array;
 }
 
+/** One material's share of a tile: BIM tiles have several (glass, concrete...), white models one. */
+export interface ColoredMesh {
+  mesh: FeatureMesh;
+  /** Linear RGBA; alpha < 1 is blended. */
+  color: [number, number, number, number];
+}
+
 export interface FeatureGlbOptions {
   className: string;
   classDescription?: string;
   properties: PropertyDef[];
   /** One record per feature, in feature-id order. */
   rows: ReadonlyArray<Record<string, unknown>>;
-  color: [number, number, number, number];
   meshopt?: boolean;
 }
 
@@ -49,7 +55,7 @@ async function ioFor(meshoptCompression: boolean): Promise<NodeIO> {
 }
 
 /** Writes a GLB whose features carry EXT_mesh_features ids and an EXT_structural_metadata property table. */
-export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions): Promise<Uint8Array> {
+export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOptions): Promise<Uint8Array> {
   const doc = new Document();
   const buffer = doc.createBuffer();
   const featuresExt = doc.createExtension(EXTMeshFeatures);
@@ -76,31 +82,39 @@ export async function writeFeatureGlb(mesh: FeatureMesh, opts: FeatureGlbOptions
   const metadata = metadataExt.createStructuralMetadata().setSchema(schema).addPropertyTable(table);
   doc.getRoot().setExtension("EXT_structural_metadata", metadata);
 
-  const prim = doc
-    .createPrimitive()
-    .setAttribute("POSITION", doc.createAccessor().setType("VEC3").setArray(mesh.positions).setBuffer(buffer))
-    .setAttribute("NORMAL", doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer))
-    .setAttribute(
-      "_FEATURE_ID_0",
-      doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer),
-    )
-    .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer))
-    .setMaterial(
-      doc
-        .createMaterial(opts.className)
-        .setBaseColorFactor(opts.color)
-        .setMetallicFactor(0)
-        .setRoughnessFactor(0.9)
-        .setAlphaMode(opts.color[3] < 1 ? "BLEND" : "OPAQUE"),
-    );
-  const featureId = featuresExt
-    .createFeatureID()
-    .setFeatureCount(opts.rows.length)
-    .setAttribute(0)
-    .setPropertyTable(table);
-  prim.setExtension("EXT_mesh_features", featuresExt.createFeatures().addFeatureID(featureId));
+  const gltfMesh = doc.createMesh();
+  for (const { mesh, color } of parts) {
+    if (mesh.indices.length === 0) continue;
+    const prim = doc
+      .createPrimitive()
+      .setAttribute(
+        "POSITION",
+        doc.createAccessor().setType("VEC3").setArray(mesh.positions).setBuffer(buffer),
+      )
+      .setAttribute("NORMAL", doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer))
+      .setAttribute(
+        "_FEATURE_ID_0",
+        doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer),
+      )
+      .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer))
+      .setMaterial(
+        doc
+          .createMaterial()
+          .setBaseColorFactor(color)
+          .setMetallicFactor(0)
+          .setRoughnessFactor(0.9)
+          .setAlphaMode(color[3] < 1 ? "BLEND" : "OPAQUE"),
+      );
+    const featureId = featuresExt
+      .createFeatureID()
+      .setFeatureCount(opts.rows.length)
+      .setAttribute(0)
+      .setPropertyTable(table);
+    prim.setExtension("EXT_mesh_features", featuresExt.createFeatures().addFeatureID(featureId));
+    gltfMesh.addPrimitive(prim);
+  }
 
-  doc.createScene().addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(prim)));
+  doc.createScene().addChild(doc.createNode().setMesh(gltfMesh));
 
   const io = await ioFor(Boolean(opts.meshopt));
   // "high" quantizes only standard attributes: EXT_mesh_features forbids normalized feature ids.

@@ -97,3 +97,16 @@ export function columnValue(def: PropertyDef, value: unknown): string | number |
       return value as number;
   }
 }
+
+/** The EXT_structural_metadata / 3D Tiles schema object for one class, as also embedded in every GLB. */
+export function schemaJson(className: string, description: string, defs: PropertyDef[]) {
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const d of defs) {
+    const p: Record<string, unknown> = { name: d.sourceName };
+    if (d.kind === "STRING" || d.kind === "BOOLEAN") p.type = d.kind;
+    else Object.assign(p, { type: "SCALAR", componentType: d.kind });
+    if (d.optional && d.kind !== "BOOLEAN") p.noData = NO_DATA[d.kind];
+    properties[d.id] = p;
+  }
+  return { id: `cim_${className}`, classes: { [className]: { description, properties } } };
+}

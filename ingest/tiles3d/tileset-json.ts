@@ -11,6 +11,7 @@ export interface TileJson {
 export interface TilesetJson {
   asset: { version: "1.1"; generator: string; tilesetVersion?: string };
   geometricError: number;
+  schema?: unknown;
   root: TileJson;
   extras?: Record<string, unknown>;
 }
