@@ -1,0 +1,378 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LayerManifest } from "../../models/layer.ts";
+import {
+  ecefToEnu,
+  ecefToGeodetic,
+  enuToEcefMatrix,
+  IDENTITY,
+  invertRigid,
+  type Mat4,
+  multiply,
+  transformPoint,
+  type Vec3,
+} from "../crs/geodesy.ts";
+import type { Origin } from "../crs/source-crs.ts";
+import { publishAtomically } from "../publish.ts";
+import { SourceError } from "../sources/source-feature.ts";
+import { type ColoredMesh, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
+import { PropertySchemaBuilder, schemaJson } from "../tiles3d/property-schema.ts";
+import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
+import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import { GeoreferenceError, resolveGeoreference } from "./georeference.ts";
+import { IfcExtraction, IfcExtractionError } from "./ifc-extraction.ts";
+import type { ElementData } from "./ifc-types.ts";
+import { precheckStep, StepSyntaxError } from "./step-precheck.ts";
+
+export interface IngestIfcOptions {
+  input: string;
+  out: string;
+  origin?: Origin;
+  heading?: number;
+  crs?: string;
+  name?: string;
+  includeSpaces?: boolean;
+  elementTimeoutMs?: number;
+  leafCapacity?: number;
+  meshopt?: boolean;
+  onProgress?: (p: { phase: "elements" | "tiles"; done: number; total: number }) => void;
+}
+
+export interface IngestIfcSummary {
+  input: string;
+  out: string;
+  schema: string;
+  georeference: string;
+  crs: string;
+  products: number;
+  triangles: number;
+  tiles: number;
+  bytes: number;
+  skipped: { expressId: number; reason: string }[];
+  withoutGeometry: number;
+  seconds: number;
+  maxPositionErrorMetres: number;
+  bbox: LayerManifest["bbox"];
+}
+
+/** One element ready for tiling: geometry already in ECEF. */
+interface PlacedElement {
+  row: Record<string, unknown>;
+  parts: { color: ColoredMesh["color"]; ecef: Float64Array; normals: Float32Array; indices: Uint32Array }[];
+  region: Region;
+}
+
+const CLASS_DESCRIPTION = "IFC product (BIM element) with its property and quantity sets";
+
+/** `cim ingest ifc`: an IFC model to a 3D Tiles 1.1 layer with every element's properties, and its element index. */
+export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummary> {
+  const started = performance.now();
+  const path = opts.input;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SourceError(path, code === "ENOENT" ? "file not found" : (err as Error).message);
+  }
+  try {
+    precheckStep(bytes);
+  } catch (err) {
+    if (err instanceof StepSyntaxError) throw new SourceError(path, err.message);
+    throw err;
+  }
+  const extraction = new IfcExtraction({
+    path,
+    fileBytes: bytes.length,
+    includeSpaces: Boolean(opts.includeSpaces),
+    elementTimeoutMs: opts.elementTimeoutMs ?? 10_000,
+  });
+  try {
+    const info = await extraction.open().catch(rethrowFor(path));
+    let geo: ReturnType<typeof resolveGeoreference>;
+    try {
+      geo = resolveGeoreference(info, { origin: opts.origin, heading: opts.heading, crs: opts.crs });
+    } catch (err) {
+      if (err instanceof GeoreferenceError) throw new SourceError(path, err.message);
+      throw new SourceError(path, (err as Error).message);
+    }
+    const elements: PlacedElement[] = [];
+    const schema = new PropertySchemaBuilder();
+    let triangles = 0;
+    let withoutGeometry = 0;
+    const total = info.productIds.length;
+    try {
+      for await (const { index, element } of extraction.elements()) {
+        if (element) {
+          const placed = place(element, geo);
+          schema.observe(placed.row);
+          elements.push(placed);
+          for (const p of placed.parts) triangles += p.indices.length / 3;
+        } else withoutGeometry++;
+        if (index % 20 === 0) opts.onProgress?.({ phase: "elements", done: index + 1, total });
+      }
+    } catch (err) {
+      rethrowFor(path)(err);
+    }
+    opts.onProgress?.({ phase: "elements", done: total, total });
+    if (elements.length === 0) throw new SourceError(path, "no IFC product with geometry");
+
+    const cx = new Float64Array(elements.length);
+    const cy = new Float64Array(elements.length);
+    const size = new Float64Array(elements.length);
+    elements.forEach((e, i) => {
+      [cx[i], cy[i]] = e.region.centre();
+      const r = e.region;
+      const dLon = (r.east - r.west) * 111_320 * Math.cos((r.north * Math.PI) / 180);
+      const dLat = (r.north - r.south) * 110_940;
+      size[i] = Math.hypot(dLon, dLat, r.maxH - r.minH);
+    });
+    const leaf = opts.leafCapacity ?? 250;
+    const tree = buildLodQuadtree(
+      { count: elements.length, cx, cy, size },
+      { leafCapacity: leaf, innerCapacity: Math.max(1, Math.round(leaf / 3)), maxDepth: 16 },
+    );
+    const defs = schema.build();
+    let tiles = 0;
+    let written = 0;
+    let maxError = 0;
+    const totalTiles = countTiles(tree);
+
+    const rootRegion = await publishAtomically(opts.out, async (dir) => {
+      await mkdir(join(dir, "tiles"), { recursive: true });
+      const writeTile = async (
+        node: LodNode,
+        parentWorld: Mat4,
+      ): Promise<{ tile: TileJson; region: Region }> => {
+        const region = new Region();
+        for (const id of node.items) region.addRegion(elements[id].region);
+        const tile: TileJson = {
+          boundingVolume: { region: [] },
+          geometricError: node.geometricError,
+          refine: "ADD",
+        };
+        let world = parentWorld;
+        if (node.items.length > 0) {
+          const [lon, lat] = region.centre();
+          const frame = enuToEcefMatrix(lon, lat, (region.minH + region.maxH) / 2);
+          world = frame;
+          const { parts, error } = tileMeshes(
+            node.items.map((id) => elements[id]),
+            frame,
+          );
+          maxError = Math.max(maxError, error);
+          const glb = await writeFeatureGlb(parts, {
+            className: "element",
+            classDescription: CLASS_DESCRIPTION,
+            properties: defs,
+            rows: node.items.map((id) => elements[id].row),
+            meshopt: opts.meshopt,
+          });
+          const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
+          await mkdir(join(dir, "tiles", String(node.level)), { recursive: true });
+          await writeFile(join(dir, uri), glb);
+          written += glb.byteLength;
+          tile.transform = multiply(invertRigid(parentWorld), frame);
+          tile.content = { uri };
+        }
+        const children = [];
+        for (const child of node.children) children.push(await writeTile(child, world));
+        for (const c of children) region.addRegion(c.region);
+        tile.boundingVolume = { region: region.toRadians() };
+        if (children.length) tile.children = children.map((c) => c.tile);
+        tiles++;
+        opts.onProgress?.({ phase: "tiles", done: tiles, total: totalTiles });
+        return { tile, region };
+      };
+      const root = await writeTile(tree, IDENTITY);
+      const tileset: TilesetJson = {
+        asset: { version: "1.1", generator: "CIM Twin cim ingest ifc" },
+        geometricError: Math.max(tree.geometricError, ...tree.items.map((id) => size[id])),
+        schema: schemaJson("element", CLASS_DESCRIPTION, defs),
+        root: root.tile,
+      };
+      await writeFile(join(dir, "tileset.json"), JSON.stringify(tileset));
+      await writeFile(
+        join(dir, "elements.json"),
+        JSON.stringify({
+          formatVersion: 1,
+          elements: elements.map((e) => ({
+            globalId: e.row.GlobalId,
+            ifcClass: e.row.IfcClass,
+            name: e.row.Name ?? null,
+            objectType: e.row.ObjectType ?? null,
+            storey: e.row.Storey ?? null,
+            storeyElevation: e.row.StoreyElevation ?? null,
+            bbox: e.region.toBBox(),
+          })),
+        }),
+      );
+      const manifest: LayerManifest = {
+        formatVersion: 1,
+        type: "bim",
+        name:
+          opts.name ??
+          path
+            .split(/[\\/]/)
+            .pop()!
+            .replace(/\.ifc$/i, ""),
+        crs: geo.crs,
+        bbox: root.region.toBBox(),
+        featureCount: elements.length,
+        tileCount: tiles,
+        createdAt: new Date().toISOString(),
+        generator: `cim ingest ifc ${path}`,
+      };
+      await writeFile(join(dir, "layer.json"), JSON.stringify(manifest, null, 2));
+      return root.region;
+    });
+
+    return {
+      input: path,
+      out: opts.out,
+      schema: info.schema,
+      georeference: geo.method,
+      crs: geo.crs,
+      products: elements.length,
+      triangles,
+      tiles,
+      bytes: written,
+      skipped: extraction.skipped,
+      withoutGeometry,
+      seconds: (performance.now() - started) / 1000,
+      maxPositionErrorMetres: maxError,
+      bbox: rootRegion.toBBox(),
+    };
+  } finally {
+    await extraction.close();
+  }
+}
+
+function rethrowFor(path: string) {
+  return (err: unknown): never => {
+    if (err instanceof IfcExtractionError) {
+      throw new SourceError(
+        path,
+        err.entityId !== undefined && !err.message.startsWith("#")
+          ? `#${err.entityId}: ${err.message}`
+          : err.message,
+      );
+    }
+    throw err;
+  };
+}
+
+/** IFC colours are display (sRGB) values; glTF material factors are linear. */
+const toLinear = (c: number) => Math.max(0, Math.min(1, c)) ** 2.2;
+
+function place(e: ElementData, geo: ReturnType<typeof resolveGeoreference>): PlacedElement {
+  const region = new Region();
+  const r = geo.rotation;
+  const tmp: Vec3 = [0, 0, 0];
+  const parts = e.parts.map((p) => {
+    const n = p.positions.length / 3;
+    const ecef = new Float64Array(n * 3);
+    const normals = new Float32Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      geo.toEcef(p.positions[3 * i], p.positions[3 * i + 1], p.positions[3 * i + 2], tmp);
+      ecef[3 * i] = tmp[0];
+      ecef[3 * i + 1] = tmp[1];
+      ecef[3 * i + 2] = tmp[2];
+      const [lon, lat, h] = ecefToGeodetic(tmp[0], tmp[1], tmp[2]);
+      region.addPoint(lon, lat, h);
+      const nx = p.normals[3 * i];
+      const ny = p.normals[3 * i + 1];
+      const nz = p.normals[3 * i + 2];
+      normals[3 * i] = r[0] * nx + r[4] * ny + r[8] * nz;
+      normals[3 * i + 1] = r[1] * nx + r[5] * ny + r[9] * nz;
+      normals[3 * i + 2] = r[2] * nx + r[6] * ny + r[10] * nz;
+    }
+    const color: ColoredMesh["color"] = [
+      toLinear(p.color[0]),
+      toLinear(p.color[1]),
+      toLinear(p.color[2]),
+      p.color[3],
+    ];
+    return { color, ecef, normals, indices: p.indices };
+  });
+  const row: Record<string, unknown> = {
+    GlobalId: e.globalId,
+    IfcClass: e.ifcClass,
+    Name: e.name,
+    ObjectType: e.objectType,
+    Storey: e.storey,
+    StoreyElevation: e.storeyElevation,
+    ...e.properties,
+  };
+  return { row, parts, region };
+}
+
+/** Groups a tile's elements by colour into meshes in the tile's ENU frame (glTF y-up). */
+function tileMeshes(items: PlacedElement[], frame: Mat4): { parts: ColoredMesh[]; error: number } {
+  const groups = new Map<
+    string,
+    { color: ColoredMesh["color"]; members: { fid: number; part: PlacedElement["parts"][number] }[] }
+  >();
+  items.forEach((el, fid) => {
+    for (const part of el.parts) {
+      const key = part.color.map((c) => c.toFixed(4)).join(",");
+      let g = groups.get(key);
+      if (!g) {
+        g = { color: part.color, members: [] };
+        groups.set(key, g);
+      }
+      g.members.push({ fid, part });
+    }
+  });
+  let error = 0;
+  const tmp: Vec3 = [0, 0, 0];
+  const parts: ColoredMesh[] = [];
+  for (const g of groups.values()) {
+    const vertexCount = g.members.reduce((s, m) => s + m.part.ecef.length / 3, 0);
+    const indexCount = g.members.reduce((s, m) => s + m.part.indices.length, 0);
+    const positions = new Float32Array(vertexCount * 3);
+    const normals = new Float32Array(vertexCount * 3);
+    const featureIds = new Uint16Array(vertexCount);
+    const indices = new Uint32Array(indexCount);
+    let v = 0;
+    let k = 0;
+    for (const { fid, part } of g.members) {
+      for (let i = 0; i < part.indices.length; i++) indices[k++] = part.indices[i] + v;
+      const n = part.ecef.length / 3;
+      for (let i = 0; i < n; i++, v++) {
+        ecefToEnu(frame, part.ecef[3 * i], part.ecef[3 * i + 1], part.ecef[3 * i + 2], tmp);
+        positions[3 * v] = tmp[0];
+        positions[3 * v + 1] = tmp[2];
+        positions[3 * v + 2] = -tmp[1];
+        if ((v & 63) === 0) {
+          const back = transformPoint(frame, positions[3 * v], -positions[3 * v + 2], positions[3 * v + 1]);
+          error = Math.max(
+            error,
+            Math.hypot(
+              back[0] - part.ecef[3 * i],
+              back[1] - part.ecef[3 * i + 1],
+              back[2] - part.ecef[3 * i + 2],
+            ),
+          );
+        }
+        // Normals: ECEF direction -> tile ENU (rotation only) -> y-up.
+        const nx = part.normals[3 * i];
+        const ny = part.normals[3 * i + 1];
+        const nz = part.normals[3 * i + 2];
+        const e = frame[0] * nx + frame[1] * ny + frame[2] * nz;
+        const nn = frame[4] * nx + frame[5] * ny + frame[6] * nz;
+        const u = frame[8] * nx + frame[9] * ny + frame[10] * nz;
+        normals[3 * v] = e;
+        normals[3 * v + 1] = u;
+        normals[3 * v + 2] = -nn;
+        featureIds[v] = fid;
+      }
+    }
+    parts.push({ color: g.color, mesh: { positions, normals, featureIds, indices } });
+  }
+  return { parts, error };
+}
+
+function countTiles(n: LodNode): number {
+  return 1 + n.children.reduce((s, c) => s + countTiles(c), 0);
+}
