@@ -9,6 +9,8 @@ const port = parentPort!;
 const api = new WebIFC.IfcAPI();
 let reader: IfcModelReader | undefined;
 let info: ModelInfo | undefined;
+// Fault injection for the watchdog's test: an element that never finishes, as a pathological one would.
+const stallOn = Number(process.env.CIM_TEST_STALL_ELEMENT ?? Number.NaN);
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -26,6 +28,7 @@ port.on("message", async (req: WorkerRequest) => {
     } else {
       for (let i = req.from; i < info!.productIds.length; i++) {
         reply({ type: "begin", index: i });
+        if (info!.productIds[i] === stallOn) for (;;);
         const element: ElementData | null = reader!.extract(info!.productIds[i]);
         const transfer = element
           ? element.parts.flatMap(

@@ -12,7 +12,6 @@ import {
   IFCIDENTIFIER,
   IFCINTEGER,
   IFCLABEL,
-  IFCLENGTHMEASURE,
   IFCMATERIAL,
   IFCNORMALISEDRATIOMEASURE,
   IFCOPENINGELEMENT,
@@ -27,8 +26,8 @@ import {
   IFCRELCONTAINEDINSPATIALSTRUCTURE,
   IFCRELFILLSELEMENT,
   IFCRELVOIDSELEMENT,
-  IFCSIUNIT,
   IFCSITE,
+  IFCSIUNIT,
   IFCSLAB,
   IFCSPACE,
   IFCSURFACESTYLE,
@@ -40,7 +39,6 @@ import {
   IfcAPI,
   LogLevel,
 } from "web-ifc";
-import { demoBimSite } from "./demo-city.ts";
 import { createGuidGenerator } from "./demo-bim/guid.ts";
 import { Ifc4Writer, type PropertyDef, type Ref } from "./demo-bim/ifc-writer.ts";
 import {
@@ -53,6 +51,7 @@ import {
   type StoreyPlan,
   type WallPlan,
 } from "./demo-bim/layout.ts";
+import { demoBimSite } from "./demo-city.ts";
 
 export { demoBimLayout } from "./demo-bim/layout.ts";
 
@@ -121,12 +120,22 @@ function writeBuilding(w: Ifc4Writer): void {
   const label = (s: string) => new IFC4.IfcLabel(s);
   const text = (s: string) => new IFC4.IfcText(s);
   const length = (v: number) => new IFC4.IfcLengthMeasure(v);
-  const positive = (v: number) => new IFC4.IfcPositiveLengthMeasure(v);
   const prop = (name: string, type: number, value: unknown): PropertyDef => ({ name, type, value });
 
   // --- Owner history, units, representation contexts, project -------------------------------------------------
   const org = w.add(IFCORGANIZATION, IFC4.IfcOrganization, null, label(DEMO_BIM_DESIGNER), null, null, null);
-  const person = w.add(IFCPERSON, IFC4.IfcPerson, null, label("CIM Twin"), null, null, null, null, null, null);
+  const person = w.add(
+    IFCPERSON,
+    IFC4.IfcPerson,
+    null,
+    label("CIM Twin"),
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+  );
   const user = w.add(IFCPERSONANDORGANIZATION, IFC4.IfcPersonAndOrganization, person, org, null);
   const app = w.add(
     IFCAPPLICATION,
@@ -423,12 +432,17 @@ function writeWall(
   );
   useMaterial(wall.loadBearing ? "钢筋混凝土" : "加气混凝土砌块", ref);
   const props: PropertyDef[] = [
-    { name: "Reference", type: IFCIDENTIFIER, value: `${wall.external ? "外墙" : "内墙"}-${Math.round(wall.thickness * 1000)}` },
+    {
+      name: "Reference",
+      type: IFCIDENTIFIER,
+      value: `${wall.external ? "外墙" : "内墙"}-${Math.round(wall.thickness * 1000)}`,
+    },
     { name: "IsExternal", type: IFCBOOLEAN, value: wall.external },
     { name: "LoadBearing", type: IFCBOOLEAN, value: wall.loadBearing },
     { name: "FireRating", type: IFCLABEL, value: wall.fireRating },
   ];
-  if (wall.external) props.push({ name: "ThermalTransmittance", type: IFCTHERMALTRANSMITTANCEMEASURE, value: 0.5 });
+  if (wall.external)
+    props.push({ name: "ThermalTransmittance", type: IFCTHERMALTRANSMITTANCEMEASURE, value: 0.5 });
   w.sharedPset(ref, wall.key, "Pset_WallCommon", props);
 
   const inserts: Ref[] = [];
@@ -551,7 +565,16 @@ function writeInsert(
       { name: "FireRating", type: IFCLABEL, value: insert.fireRating ?? "" },
     ]);
   }
-  w.add(IFCRELFILLSELEMENT, IFC4.IfcRelFillsElement, w.guid(`${insert.key}/fills`), oh, null, null, opening, ref);
+  w.add(
+    IFCRELFILLSELEMENT,
+    IFC4.IfcRelFillsElement,
+    w.guid(`${insert.key}/fills`),
+    oh,
+    null,
+    null,
+    opening,
+    ref,
+  );
   return ref;
 }
 
@@ -564,7 +587,14 @@ function writeSlab(
 ): Ref {
   const placement = w.localPlacement(storeyPlacement, 0, 0, slab.z);
   const shape = w.boxShape(
-    { x0: -FOOTPRINT_LENGTH / 2, dx: FOOTPRINT_LENGTH, yc: 0, dy: FOOTPRINT_WIDTH, z0: 0, dz: slab.thickness },
+    {
+      x0: -FOOTPRINT_LENGTH / 2,
+      dx: FOOTPRINT_LENGTH,
+      yc: 0,
+      dy: FOOTPRINT_WIDTH,
+      z0: 0,
+      dz: slab.thickness,
+    },
     style,
   );
   const ref = w.add(
@@ -598,7 +628,10 @@ function writeSpace(w: Ifc4Writer, space: SpacePlan, storeyPlacement: Ref, style
   const dx = space.x1 - space.x0;
   const dy = space.y1 - space.y0;
   const placement = w.localPlacement(storeyPlacement, 0, 0, 0);
-  const shape = w.boxShape({ x0: space.x0, dx, yc: (space.y0 + space.y1) / 2, dy, z0: 0, dz: space.height }, style);
+  const shape = w.boxShape(
+    { x0: space.x0, dx, yc: (space.y0 + space.y1) / 2, dy, z0: 0, dz: space.height },
+    style,
+  );
   const ref = w.add(
     IFCSPACE,
     IFC4.IfcSpace,

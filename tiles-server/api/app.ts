@@ -3,9 +3,11 @@ import { join, resolve } from "node:path";
 import compression from "compression";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Logger } from "pino";
+import { BimElementStore } from "../bim/element-store.ts";
 import type { LayerCatalog } from "../catalog/layer-catalog.ts";
 import type { Database } from "../db/database.ts";
 import { answerPreflight, CORS_HEADERS } from "../http/cors.ts";
+import { bimRouter } from "./bim-router.ts";
 import { healthHandler } from "./health.ts";
 import { layersRouter } from "./layers-router.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -68,6 +70,7 @@ export function createApiApp(opts: ApiAppOptions): express.Express {
     res.type("application/json").send(openApi);
   });
   app.use("/api/layers", express.json({ limit: "64kb" }), layersRouter(opts.catalog, opts.adminToken));
+  app.use("/api/bim", bimRouter(new BimElementStore(opts.db)));
   app.use("/api", apiNotFound);
 
   if (opts.viewerDir !== undefined) app.use(viewerRoutes(opts.viewerDir));

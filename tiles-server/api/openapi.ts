@@ -1,4 +1,14 @@
 import { type ZodType, z } from "zod";
+import {
+  BIM_SEARCH_DEFAULT_LIMIT,
+  BIM_SEARCH_MAX_LIMIT,
+  BimClassCountSchema,
+  BimElementIndexSchema,
+  BimElementSchema,
+  BimElementSearchResultSchema,
+  BimStoreySchema,
+  IfcGlobalIdSchema,
+} from "../../models/bim.ts";
 import { LayerManifestSchema, LayerSchema, RegisterLayerSchema } from "../../models/layer.ts";
 
 const ErrorSchema = z.object({
@@ -27,6 +37,55 @@ const layerIdParam = {
   schema: jsonSchema(LayerSchema.shape.id),
 };
 
+const bimLayerIdParam = {
+  name: "layerId",
+  in: "path",
+  required: true,
+  description: 'Id of a registered layer of type "bim"',
+  schema: jsonSchema(LayerSchema.shape.id),
+};
+
+const bimNotFound = errorResponse('No such layer, or the layer is not of type "bim"');
+
+const bimSearchParams = [
+  {
+    name: "q",
+    in: "query",
+    required: false,
+    description:
+      "Case-insensitive substring of the element name (full-width forms folded, e.g. Ｗａｌｌ = wall), or a GlobalId prefix / whole GlobalId (case-sensitive)",
+    schema: { type: "string", maxLength: 200 },
+  },
+  {
+    name: "class",
+    in: "query",
+    required: false,
+    description:
+      "IFC class, exact, or a comma-separated list (IfcWall,IfcSlab); the parameter may also repeat",
+    schema: { type: "string" },
+    example: "IfcWall,IfcSlab",
+  },
+  {
+    name: "storey",
+    in: "query",
+    required: false,
+    description: "Storey name, exact (see /api/bim/{layerId}/storeys)",
+    schema: { type: "string" },
+  },
+  {
+    name: "limit",
+    in: "query",
+    required: false,
+    schema: { type: "integer", minimum: 1, maximum: BIM_SEARCH_MAX_LIMIT, default: BIM_SEARCH_DEFAULT_LIMIT },
+  },
+  {
+    name: "offset",
+    in: "query",
+    required: false,
+    schema: { type: "integer", minimum: 0, default: 0 },
+  },
+];
+
 /** OpenAPI 3.1 description of every endpoint; schemas come from the shared zod models. */
 export function buildOpenApiDocument(): Record<string, unknown> {
   return {
@@ -44,6 +103,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         LayerManifest: jsonSchema(LayerManifestSchema),
         Error: jsonSchema(ErrorSchema),
         Health: jsonSchema(HealthSchema),
+        BimElement: jsonSchema(BimElementSchema),
+        BimElementIndex: jsonSchema(BimElementIndexSchema),
+        BimElementSearchResult: jsonSchema(BimElementSearchResultSchema),
+        BimStorey: jsonSchema(BimStoreySchema),
+        BimClassCount: jsonSchema(BimClassCountSchema),
       },
     },
     paths: {
@@ -63,7 +127,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             "200": { description: "Existing layer replaced", content: json(ref("Layer")) },
             "201": { description: "Layer created", content: json(ref("Layer")) },
-            "400": errorResponse("Invalid body, or the folder/tileset.json/layer.json is missing or invalid"),
+            "400": errorResponse(
+              "Invalid body, or the folder/tileset.json/layer.json (for a bim layer also elements.json, see BimElementIndex) is missing or invalid",
+            ),
             "401": errorResponse("Missing or wrong admin token"),
           },
         },
@@ -86,6 +152,60 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             "204": { description: "Removed" },
             "401": errorResponse("Missing or wrong admin token"),
             "404": errorResponse("No such layer"),
+          },
+        },
+      },
+      "/api/bim/{layerId}/elements": {
+        parameters: [bimLayerIdParam],
+        get: {
+          operationId: "searchBimElements",
+          summary:
+            "Search the element index of a BIM layer (written from elements.json at registration); all filters combine with AND",
+          description:
+            "Items are ordered by storey elevation (elements outside any storey last), then name (code-point order), then GlobalId.",
+          parameters: bimSearchParams,
+          responses: {
+            "200": { description: "One page and the total", content: json(ref("BimElementSearchResult")) },
+            "400": errorResponse("Invalid or unknown query parameter"),
+            "404": bimNotFound,
+          },
+        },
+      },
+      "/api/bim/{layerId}/elements/{globalId}": {
+        parameters: [
+          bimLayerIdParam,
+          { name: "globalId", in: "path", required: true, schema: jsonSchema(IfcGlobalIdSchema) },
+        ],
+        get: {
+          operationId: "getBimElement",
+          summary: "One element of a BIM layer by its GlobalId",
+          responses: {
+            "200": { description: "The element", content: json(ref("BimElement")) },
+            "400": errorResponse("Not a GlobalId"),
+            "404": errorResponse("No such layer, not a BIM layer, or no such element"),
+          },
+        },
+      },
+      "/api/bim/{layerId}/storeys": {
+        parameters: [bimLayerIdParam],
+        get: {
+          operationId: "listBimStoreys",
+          summary:
+            "Storeys of a BIM layer by elevation, with element counts (name null: elements outside any storey)",
+          responses: {
+            "200": { description: "Storeys", content: json({ type: "array", items: ref("BimStorey") }) },
+            "404": bimNotFound,
+          },
+        },
+      },
+      "/api/bim/{layerId}/classes": {
+        parameters: [bimLayerIdParam],
+        get: {
+          operationId: "listBimClasses",
+          summary: "IFC classes present in a BIM layer, alphabetically, with element counts",
+          responses: {
+            "200": { description: "Classes", content: json({ type: "array", items: ref("BimClassCount") }) },
+            "404": bimNotFound,
           },
         },
       },

@@ -1,4 +1,7 @@
+import type { BimElement } from "../../models/bim.ts";
 import type { Layer, RegisterLayer } from "../../models/layer.ts";
+import { readBimElementIndex } from "../bim/element-index-file.ts";
+import { replaceBimElements } from "../bim/element-store.ts";
 import type { Database } from "../db/database.ts";
 import { LayerFolderError, readLayerFolder, slugifyLayerId } from "./layer-folder.ts";
 
@@ -122,10 +125,14 @@ export class LayerCatalog {
 
   /**
    * Registers (or replaces) an ingested folder. The folder is fully validated before the
-   * database is touched, and the write is one transaction, so a failure changes nothing.
+   * database is touched (for a "bim" layer that includes elements.json), and the write --
+   * layer row plus the layer's BIM element index -- is one transaction, so a failure
+   * changes nothing.
    */
   async register(input: RegisterLayer): Promise<RegisterResult> {
     const folder = await readLayerFolder(input.path);
+    const bimElements: readonly BimElement[] =
+      folder.manifest.type === "bim" ? await readBimElementIndex(folder.root) : [];
     const id = input.id ?? slugifyLayerId(folder.manifest.name) ?? slugifyLayerId(folder.folderName);
     if (id === undefined) {
       throw new LayerFolderError(
@@ -150,6 +157,8 @@ export class LayerCatalog {
          RETURNING id, name, type, root_path, bbox, crs, created_at`,
         [id, name, m.type, folder.root, m.bbox, m.crs, m.featureCount, m.tileCount, JSON.stringify(m)],
       );
+      // Also clears the rows of a bim layer that is replaced by a layer of another type.
+      await replaceBimElements(client, this.db.table("bim_elements"), id, bimElements);
       await client.query("COMMIT");
       row = { ...result.rows[0], created: existing.rowCount === 0 };
     } catch (err) {
@@ -164,7 +173,7 @@ export class LayerCatalog {
     return { layer: toLayer(row), created: row.created };
   }
 
-  /** Removes a layer from the catalog (its files stay on disk). */
+  /** Removes a layer from the catalog (its files stay on disk); its BIM elements go by cascade. */
   async remove(id: string): Promise<boolean> {
     const result = await this.db.pool.query(`DELETE FROM ${this.table} WHERE id = $1`, [id]);
     this.writeGeneration++;

@@ -34,7 +34,8 @@ export function slugifyLayerId(text: string): string | undefined {
   return LayerSchema.shape.id.safeParse(slug).success ? slug : undefined;
 }
 
-async function readJsonFile(file: string): Promise<unknown> {
+/** Reads and parses a JSON file; LayerFolderError names the file when it is missing, unreadable or not JSON. */
+export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -29,6 +29,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX layers_created_at_idx ON {schema}.layers (created_at);
     `,
   },
+  {
+    version: 2,
+    name: "create bim_elements",
+    // Plain SQL only (no pg_trgm): it must run unchanged on PGlite and on a real PostgreSQL.
+    // global_id is COLLATE "C" so the primary key also serves GlobalId prefix LIKE queries;
+    // search_name is the name folded by the server (NFKC + lower case) for substring search,
+    // independent of the database locale.
+    sql: `
+      CREATE TABLE {schema}.bim_elements (
+        layer_id text NOT NULL REFERENCES {schema}.layers (id) ON DELETE CASCADE,
+        global_id text COLLATE "C" NOT NULL,
+        ifc_class text NOT NULL,
+        name text,
+        search_name text,
+        object_type text,
+        storey text,
+        storey_elevation double precision,
+        west double precision NOT NULL,
+        south double precision NOT NULL,
+        east double precision NOT NULL,
+        north double precision NOT NULL,
+        min_h double precision NOT NULL,
+        max_h double precision NOT NULL,
+        PRIMARY KEY (layer_id, global_id)
+      );
+      CREATE INDEX bim_elements_class_idx ON {schema}.bim_elements (layer_id, ifc_class);
+      CREATE INDEX bim_elements_storey_idx ON {schema}.bim_elements (layer_id, storey);
+      CREATE INDEX bim_elements_order_idx ON {schema}.bim_elements
+        (layer_id, storey_elevation, name COLLATE "C", global_id);
+    `,
+  },
 ];
 
 /**

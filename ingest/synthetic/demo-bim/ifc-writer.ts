@@ -29,7 +29,6 @@ type LineClass = abstract new (...args: any) => IfcLineObject;
 /** A reference to a line already written to the model (`#id` in the STEP file). */
 export type Ref = Handle<unknown>;
 
-
 export interface PropertyDef {
   name: string;
   /** web-ifc type code of the IFC defined type, e.g. IFCBOOLEAN, IFCLABEL, IFCTHERMALTRANSMITTANCEMEASURE. */
@@ -155,12 +154,7 @@ export class Ifc4Writer {
       IFC4.IfcRectangleProfileDef,
       IFC4.IfcProfileTypeEnum.AREA,
       null,
-      this.add(
-        IFCAXIS2PLACEMENT2D,
-        IFC4.IfcAxis2Placement2D,
-        this.point(box.x0 + box.dx / 2, box.yc),
-        null,
-      ),
+      this.add(IFCAXIS2PLACEMENT2D, IFC4.IfcAxis2Placement2D, this.point(box.x0 + box.dx / 2, box.yc), null),
       new IFC4.IfcPositiveLengthMeasure(clean(box.dx)),
       new IFC4.IfcPositiveLengthMeasure(clean(box.dy)),
     );
@@ -202,7 +196,8 @@ export class Ifc4Writer {
 
   /** Writes the IfcRelDefinesByProperties of the shared property sets. */
   flushSharedPsets(): void {
-    for (const { pset, objects, key } of this.sharedPsets.values()) this.definesByProperties(key, objects, pset);
+    for (const { pset, objects, key } of this.sharedPsets.values())
+      this.definesByProperties(key, objects, pset);
     this.sharedPsets.clear();
   }
 
@@ -216,32 +211,21 @@ export class Ifc4Writer {
   /** An IfcElementQuantity (e.g. Qto_WallBaseQuantities) for the given objects. */
   quantities(objects: Ref[], key: string, name: string, quantities: QuantityDef[]): Ref {
     const items = quantities.map((q) => {
-      const qName = new IFC4.IfcLabel(q.name);
+      const args = [new IFC4.IfcLabel(q.name), null, null] as const;
       const v = clean(q.value);
-      switch (q.kind) {
-        case "length":
-          return this.add(
-            IFCQUANTITYLENGTH,
-            IFC4.IfcQuantityLength,
-            qName,
-            null,
-            null,
-            new IFC4.IfcLengthMeasure(v),
-            null,
-          );
-        case "area":
-          return this.add(IFCQUANTITYAREA, IFC4.IfcQuantityArea, qName, null, null, new IFC4.IfcAreaMeasure(v), null);
-        case "volume":
-          return this.add(
-            IFCQUANTITYVOLUME,
-            IFC4.IfcQuantityVolume,
-            qName,
-            null,
-            null,
-            new IFC4.IfcVolumeMeasure(v),
-            null,
-          );
+      if (q.kind === "length") {
+        return this.add(
+          IFCQUANTITYLENGTH,
+          IFC4.IfcQuantityLength,
+          ...args,
+          new IFC4.IfcLengthMeasure(v),
+          null,
+        );
       }
+      if (q.kind === "area") {
+        return this.add(IFCQUANTITYAREA, IFC4.IfcQuantityArea, ...args, new IFC4.IfcAreaMeasure(v), null);
+      }
+      return this.add(IFCQUANTITYVOLUME, IFC4.IfcQuantityVolume, ...args, new IFC4.IfcVolumeMeasure(v), null);
     });
     const qto = this.add(
       IFCELEMENTQUANTITY,

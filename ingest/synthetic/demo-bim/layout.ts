@@ -149,9 +149,23 @@ export function demoBimLayout(): BuildingPlan {
 
     // Exterior walls, running counter-clockwise; axis on the wall's centre line, outer face on the footprint.
     const south = wall("south", "南外墙", [-HX, -HY + ET / 2], [1, 0], FOOTPRINT_LENGTH, "exterior");
-    const east = wall("east", "东外墙", [HX - ET / 2, -HY + ET], [0, 1], FOOTPRINT_WIDTH - 2 * ET, "exterior");
+    const east = wall(
+      "east",
+      "东外墙",
+      [HX - ET / 2, -HY + ET],
+      [0, 1],
+      FOOTPRINT_WIDTH - 2 * ET,
+      "exterior",
+    );
     const north = wall("north", "北外墙", [HX, HY - ET / 2], [-1, 0], FOOTPRINT_LENGTH, "exterior");
-    const west = wall("west", "西外墙", [-HX + ET / 2, HY - ET], [0, -1], FOOTPRINT_WIDTH - 2 * ET, "exterior");
+    const west = wall(
+      "west",
+      "西外墙",
+      [-HX + ET / 2, HY - ET],
+      [0, -1],
+      FOOTPRINT_WIDTH - 2 * ET,
+      "exterior",
+    );
     // Interior walls.
     const innerY0 = -HY + ET;
     const innerLen = FOOTPRINT_WIDTH - 2 * ET;
@@ -200,7 +214,14 @@ export function demoBimLayout(): BuildingPlan {
         fireRating: "EI30",
       });
     }
-    const door = (w: WallPlan, id: string, name: string, centreY: number, width: number, fireRating: string) => {
+    const door = (
+      w: WallPlan,
+      id: string,
+      name: string,
+      centreY: number,
+      width: number,
+      fireRating: string,
+    ) => {
       w.inserts.push({
         kind: "door",
         key: `${w.key}/door-${id}`,
