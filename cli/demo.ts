@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type IngestSummary, ingestBuildings } from "../ingest/buildings/ingest-buildings.ts";
+import { ingestIfc } from "../ingest/ifc/ingest-ifc.ts";
+import { DEMO_BIM_NAME, generateDemoBimIfc } from "../ingest/synthetic/demo-bim.ts";
 import { DEMO_CITY_VERSION, generateDemoCity } from "../ingest/synthetic/demo-city.ts";
 import { type RunningServer, registerLayerFolder, startServer } from "../tiles-server/server.ts";
 import { DEFAULT_DATA_DIR } from "./paths.ts";
@@ -14,6 +16,7 @@ export interface DemoOptions {
 }
 
 export const DEMO_LAYER_ID = "demo-buildings";
+export const DEMO_BIM_LAYER_ID = "demo-bim";
 
 /**
  * `npm start`: generates the demo district once (cached by version), ingests it through the same code as
@@ -26,6 +29,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   };
   const viewerDir = await ensureViewerBuilt(log);
   const tilesDir = await ensureDemoTiles(join(dataDir, "demo"), log);
+  const bimDir = await ensureDemoBim(join(dataDir, "demo"), log);
   const server = await startServer({
     port: opts.port,
     dataDir: join(dataDir, "pglite"),
@@ -34,6 +38,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   });
   try {
     await registerLayerFolder(server, { path: tilesDir, id: DEMO_LAYER_ID, name: "宿迁示范区建筑白模" });
+    await registerLayerFolder(server, { path: bimDir, id: DEMO_BIM_LAYER_ID, name: `${DEMO_BIM_NAME} BIM` });
   } catch (err) {
     await server.close();
     throw err;
@@ -61,6 +66,25 @@ async function ensureDemoTiles(demoDir: string, log: (line: string) => void): Pr
     innerCapacity: 20,
   });
   log(`  ${summary.featuresWritten} buildings in ${summary.tiles} tiles`);
+  return tilesDir;
+}
+
+/** The demo's BIM scheme: an IFC4 file written by the project, ingested like any customer's IFC. */
+async function ensureDemoBim(demoDir: string, log: (line: string) => void): Promise<string> {
+  const versionDir = join(demoDir, `v${DEMO_CITY_VERSION}`);
+  const tilesDir = join(versionDir, "tiles", "bim");
+  if (existsSync(join(tilesDir, "tileset.json"))) return tilesDir;
+  log("writing the demo BIM building (first start only)...");
+  await mkdir(versionDir, { recursive: true });
+  const ifcFile = join(versionDir, "demo-bim.ifc");
+  await writeFile(ifcFile, await generateDemoBimIfc());
+  const summary = await ingestIfc({
+    input: ifcFile,
+    out: tilesDir,
+    name: `${DEMO_BIM_NAME} BIM`,
+    includeSpaces: true,
+  });
+  log(`  ${summary.products} BIM elements in ${summary.tiles} tiles`);
   return tilesDir;
 }
 

@@ -58,6 +58,8 @@ export interface IngestIfcSummary {
 /** One element ready for tiling: geometry already in ECEF. */
 interface PlacedElement {
   row: Record<string, unknown>;
+  /** Rank of its storey by elevation (0 = lowest), -1 outside any storey: drives the viewer's storey explode. */
+  storeyIndex: number;
   parts: { color: ColoredMesh["color"]; ecef: Float64Array; normals: Float32Array; indices: Uint32Array }[];
   region: Region;
 }
@@ -96,6 +98,13 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
       if (err instanceof GeoreferenceError) throw new SourceError(path, err.message);
       throw new SourceError(path, (err as Error).message);
     }
+    const storeyRank = new Map(
+      [...info.storeys]
+        .sort(
+          (a, b) => (a.elevation ?? 0) - (b.elevation ?? 0) || String(a.name).localeCompare(String(b.name)),
+        )
+        .map((s, i) => [s.name, i]),
+    );
     const elements: PlacedElement[] = [];
     const schema = new PropertySchemaBuilder();
     let triangles = 0;
@@ -104,7 +113,7 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     try {
       for await (const { index, element } of extraction.elements()) {
         if (element) {
-          const placed = place(element, geo);
+          const placed = place(element, geo, storeyRank);
           schema.observe(placed.row);
           elements.push(placed);
           for (const p of placed.parts) triangles += p.indices.length / 3;
@@ -265,7 +274,14 @@ function rethrowFor(path: string) {
 /** IFC colours are display (sRGB) values; glTF material factors are linear. */
 const toLinear = (c: number) => Math.max(0, Math.min(1, c)) ** 2.2;
 
-function place(e: ElementData, geo: ReturnType<typeof resolveGeoreference>): PlacedElement {
+/** Spaces are volumes of air: drawn faint so that they never hide the building's own elements. */
+const SPACE_ALPHA = 0.15;
+
+function place(
+  e: ElementData,
+  geo: ReturnType<typeof resolveGeoreference>,
+  storeyRank: Map<string | null, number>,
+): PlacedElement {
   const region = new Region();
   const r = geo.rotation;
   const tmp: Vec3 = [0, 0, 0];
@@ -304,14 +320,17 @@ function place(e: ElementData, geo: ReturnType<typeof resolveGeoreference>): Pla
     StoreyElevation: e.storeyElevation,
     ...e.properties,
   };
-  return { row, parts, region };
+  return { row, parts, region, storeyIndex: e.storey === null ? -1 : (storeyRank.get(e.storey) ?? -1) };
 }
 
 /** Groups a tile's elements by colour into meshes in the tile's ENU frame (glTF y-up). */
 function tileMeshes(items: PlacedElement[], frame: Mat4): { parts: ColoredMesh[]; error: number } {
   const groups = new Map<
     string,
-    { color: ColoredMesh["color"]; members: { fid: number; part: PlacedElement["parts"][number] }[] }
+    {
+      color: ColoredMesh["color"];
+      members: { fid: number; part: PlacedElement["parts"][number]; storey: number }[];
+    }
   >();
   items.forEach((el, fid) => {
     for (const part of el.parts) {
@@ -321,7 +340,7 @@ function tileMeshes(items: PlacedElement[], frame: Mat4): { parts: ColoredMesh[]
         g = { color: part.color, members: [] };
         groups.set(key, g);
       }
-      g.members.push({ fid, part });
+      g.members.push({ fid, part, storey: el.storeyIndex });
     }
   });
   let error = 0;
@@ -333,10 +352,11 @@ function tileMeshes(items: PlacedElement[], frame: Mat4): { parts: ColoredMesh[]
     const positions = new Float32Array(vertexCount * 3);
     const normals = new Float32Array(vertexCount * 3);
     const featureIds = new Uint16Array(vertexCount);
+    const storeyIndex = new Float32Array(vertexCount);
     const indices = new Uint32Array(indexCount);
     let v = 0;
     let k = 0;
-    for (const { fid, part } of g.members) {
+    for (const { fid, part, storey } of g.members) {
       for (let i = 0; i < part.indices.length; i++) indices[k++] = part.indices[i] + v;
       const n = part.ecef.length / 3;
       for (let i = 0; i < n; i++, v++) {
@@ -366,9 +386,13 @@ function tileMeshes(items: PlacedElement[], frame: Mat4): { parts: ColoredMesh[]
         normals[3 * v + 1] = u;
         normals[3 * v + 2] = -nn;
         featureIds[v] = fid;
+        storeyIndex[v] = storey;
       }
     }
-    parts.push({ color: g.color, mesh: { positions, normals, featureIds, indices } });
+    parts.push({
+      color: g.color,
+      mesh: { positions, normals, featureIds, indices, extraAttributes: { _STOREY_INDEX: storeyIndex } },
+    });
   }
   return { parts, error };
 }

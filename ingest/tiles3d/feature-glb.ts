@@ -18,6 +18,8 @@ export interface FeatureMesh {
   /** Row of the property table each vertex belongs to. */
   featureIds: Uint16Array;
   indices: Uint32Array;
+  /** Application-specific float vertex attributes, e.g. _STOREY_INDEX for exploding BIM storeys in a shader. */
+  extraAttributes?: Record<`_${string}`, Float32Array>;
 }
 
 /** One material's share of a tile: BIM tiles have several (glass, concrete...), white models one. */
@@ -96,15 +98,18 @@ export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOpti
         "_FEATURE_ID_0",
         doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer),
       )
-      .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer))
-      .setMaterial(
-        doc
-          .createMaterial()
-          .setBaseColorFactor(color)
-          .setMetallicFactor(0)
-          .setRoughnessFactor(0.9)
-          .setAlphaMode(color[3] < 1 ? "BLEND" : "OPAQUE"),
-      );
+      .setIndices(doc.createAccessor().setType("SCALAR").setArray(compactIndices(mesh)).setBuffer(buffer));
+    for (const [name, values] of Object.entries(mesh.extraAttributes ?? {})) {
+      prim.setAttribute(name, doc.createAccessor().setType("SCALAR").setArray(values).setBuffer(buffer));
+    }
+    prim.setMaterial(
+      doc
+        .createMaterial()
+        .setBaseColorFactor(color)
+        .setMetallicFactor(0)
+        .setRoughnessFactor(0.9)
+        .setAlphaMode(color[3] < 1 ? "BLEND" : "OPAQUE"),
+    );
     const featureId = featuresExt
       .createFeatureID()
       .setFeatureCount(opts.rows.length)
