@@ -335,10 +335,7 @@ export class IfcModelReader {
    */
   private geometry(id: number): ElementPart[] {
     const flat = this.api.GetFlatMesh(this.model, id);
-    const byColor = new Map<
-      string,
-      { color: ElementPart["color"]; pos: number[]; nor: number[]; idx: number[] }
-    >();
+    const byColor = new Map<string, { color: ElementPart["color"]; chunks: ElementPart[] }>();
     for (let g = 0; g < flat.geometries.size(); g++) {
       const placed = flat.geometries.get(g);
       const geo = this.api.GetGeometry(this.model, placed.geometryExpressID);
@@ -351,57 +348,80 @@ export class IfcModelReader {
         const key = color.map((x) => x.toFixed(3)).join(",");
         let bucket = byColor.get(key);
         if (!bucket) {
-          bucket = { color, pos: [], nor: [], idx: [] };
+          bucket = { color, chunks: [] };
           byColor.set(key, bucket);
         }
-        appendPlaced(bucket, v, ix, placed.flatTransformation);
+        bucket.chunks.push(placeGeometry(color, v, ix, placed.flatTransformation));
       } finally {
         geo.delete();
       }
     }
-    return [...byColor.values()].map((b) => ({
-      color: b.color,
-      positions: Float64Array.from(b.pos),
-      normals: Float32Array.from(b.nor),
-      indices: Uint32Array.from(b.idx),
-    }));
+    return [...byColor.values()].map((b) => concatParts(b.color, b.chunks));
   }
 }
 
-function appendPlaced(
-  bucket: { pos: number[]; nor: number[]; idx: number[] },
+/** One web-ifc geometry placed in model axes (Z up), in fresh typed arrays. */
+function placeGeometry(
+  color: ElementPart["color"],
   v: Float32Array,
   ix: Uint32Array,
   m: number[],
-): void {
-  const base = bucket.pos.length / 3;
+): ElementPart {
+  const n = v.length / 6;
+  const positions = new Float64Array(n * 3);
+  const normals = new Float32Array(n * 3);
+  const indices = new Uint32Array(ix.length);
   const det =
     m[0] * (m[5] * m[10] - m[6] * m[9]) -
     m[4] * (m[1] * m[10] - m[2] * m[9]) +
     m[8] * (m[1] * m[6] - m[2] * m[5]);
-  for (let i = 0; i < v.length; i += 6) {
+  for (let i = 0, o = 0; i < v.length; i += 6, o += 3) {
     const x = v[i];
     const y = v[i + 1];
     const z = v[i + 2];
     const wx = m[0] * x + m[4] * y + m[8] * z + m[12];
     const wy = m[1] * x + m[5] * y + m[9] * z + m[13];
     const wz = m[2] * x + m[6] * y + m[10] * z + m[14];
-    bucket.pos.push(wx, -wz, wy);
+    positions[o] = wx;
+    positions[o + 1] = -wz;
+    positions[o + 2] = wy;
     const nx = v[i + 3];
     const ny = v[i + 4];
     const nz = v[i + 5];
-    let ax = m[0] * nx + m[4] * ny + m[8] * nz;
-    let ay = m[1] * nx + m[5] * ny + m[9] * nz;
-    let az = m[2] * nx + m[6] * ny + m[10] * nz;
+    const ax = m[0] * nx + m[4] * ny + m[8] * nz;
+    const ay = m[1] * nx + m[5] * ny + m[9] * nz;
+    const az = m[2] * nx + m[6] * ny + m[10] * nz;
     const len = Math.hypot(ax, ay, az) || 1;
-    ax /= len;
-    ay /= len;
-    az /= len;
-    bucket.nor.push(ax, -az, ay);
+    normals[o] = ax / len;
+    normals[o + 1] = -az / len;
+    normals[o + 2] = ay / len;
   }
   // A mirroring placement turns triangles inside out unless their winding is reversed too.
   for (let t = 0; t < ix.length; t += 3) {
-    if (det < 0) bucket.idx.push(base + ix[t], base + ix[t + 2], base + ix[t + 1]);
-    else bucket.idx.push(base + ix[t], base + ix[t + 1], base + ix[t + 2]);
+    indices[t] = ix[t];
+    indices[t + 1] = det < 0 ? ix[t + 2] : ix[t + 1];
+    indices[t + 2] = det < 0 ? ix[t + 1] : ix[t + 2];
   }
+  return { color, positions, normals, indices };
+}
+
+function concatParts(color: ElementPart["color"], chunks: ElementPart[]): ElementPart {
+  if (chunks.length === 1) return chunks[0];
+  const vertexCount = chunks.reduce((s, c) => s + c.positions.length / 3, 0);
+  const indexCount = chunks.reduce((s, c) => s + c.indices.length, 0);
+  const out: ElementPart = {
+    color,
+    positions: new Float64Array(vertexCount * 3),
+    normals: new Float32Array(vertexCount * 3),
+    indices: new Uint32Array(indexCount),
+  };
+  let v = 0;
+  let k = 0;
+  for (const c of chunks) {
+    out.positions.set(c.positions, v * 3);
+    out.normals.set(c.normals, v * 3);
+    for (let i = 0; i < c.indices.length; i++) out.indices[k++] = c.indices[i] + v;
+    v += c.positions.length / 3;
+  }
+  return out;
 }

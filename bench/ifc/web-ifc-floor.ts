@@ -1,0 +1,22 @@
+import { readFileSync } from "node:fs";
+import * as WebIFC from "web-ifc";
+
+// Reference run: what web-ifc itself needs to open a model and produce every mesh (vertex and index data).
+const [file] = process.argv.slice(2);
+const api = new WebIFC.IfcAPI();
+await api.Init();
+api.SetLogLevel(WebIFC.LogLevel.LOG_LEVEL_OFF);
+const bytes = new Uint8Array(readFileSync(file));
+const started = performance.now();
+const model = api.OpenModel(bytes);
+let vertices = 0;
+api.StreamAllMeshes(model, (mesh) => {
+  for (let g = 0; g < mesh.geometries.size(); g++) {
+    const geo = api.GetGeometry(model, mesh.geometries.get(g).geometryExpressID);
+    vertices += api.GetVertexArray(geo.GetVertexData(), geo.GetVertexDataSize()).length / 6;
+    api.GetIndexArray(geo.GetIndexData(), geo.GetIndexDataSize());
+    geo.delete();
+  }
+});
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(`${JSON.stringify({ seconds, vertices, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
