@@ -16,15 +16,25 @@ await mkdir(out, { recursive: true });
 const shared = join(import.meta.dirname, "..", "..", "shared", "data", "ifc");
 const demo = join(out, "demo-bim.ifc");
 await writeFile(demo, await generateDemoBimIfc());
+// A larger model of the same design: a 120-storey tower (~4.6 MB, ~8,000 products with cut openings).
+const tower = join(out, "tower-120.ifc");
+if (!existsSync(tower)) await writeFile(tower, await generateDemoBimIfc(120));
 const files = [
-  ...["AC20-FZK-Haus.ifc", "IfcOpenHouse_IFC4.ifc", "example.ifc"].map((f) => join(shared, f)).filter(existsSync),
+  ...["AC20-FZK-Haus.ifc", "IfcOpenHouse_IFC4.ifc", "example.ifc"]
+    .map((f) => join(shared, f))
+    .filter(existsSync),
   demo,
+  tower,
 ];
 
 async function node(script: string, args: string[]) {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", join(import.meta.dirname, script), ...args], {
-    maxBuffer: 1 << 24,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, script), ...args],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }
 
@@ -50,7 +60,9 @@ for (const file of files) {
 }
 const fixed = Math.min(...rows.map((r) => r.floorRss));
 const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-process.stdout.write("file                      MB    web-ifc s  ours s   ratio  peak RSS MB  (RSS - fixed)/size\n");
+process.stdout.write(
+  "file                      MB    web-ifc s  ours s   ratio  peak RSS MB  (RSS - fixed)/size\n",
+);
 for (const r of rows) {
   process.stdout.write(
     `${r.file!.padEnd(24)} ${mb(r.size).padStart(5)} ${r.floor.toFixed(3).padStart(9)} ${r.ours.toFixed(3).padStart(7)} ${r.ratio.toFixed(2).padStart(6)} ${mb(r.oursRss).padStart(11)} ${((r.oursRss - fixed) / r.size).toFixed(1).padStart(8)}\n`,

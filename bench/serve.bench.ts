@@ -5,7 +5,8 @@
  *   npm run bench:serve
  *
  * Scenarios (autocannon, pipelining 1, no Accept-Encoding, every answer must be 200):
- *   small      2000 distinct small GLBs (~300 MB, more than our 128 MiB tile cache) -> req/s, p99
+ *   small      2000 distinct small GLBs (~300 MB; fits our default tile cache only on a machine
+ *              with >= ~2.5 GB of RAM: run with CIM_TILE_CACHE_MB=128 to measure the miss path) -> req/s, p99
  *   small-hot  200 small GLBs (~30 MB, fits our cache)                               -> req/s
  *   large      the 5 MB GLBs, few connections                                        -> MB/s
  * Each server runs in its own process; autocannon runs here, on the other core.
@@ -25,6 +26,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultTileCacheBytes } from "../tiles-server/tiles/tile-files.ts";
 import { type SpawnedServer, spawnServer, stopServer } from "./serve/children.ts";
 import { type DatasetFile, ensureDataset, seededShuffle } from "./serve/dataset.ts";
 import { type LoadResult, type LoadSpec, runLoad, verifyServer } from "./serve/load.ts";
@@ -205,7 +207,10 @@ async function main(): Promise<void> {
         acceptEncoding: "none (identity bodies from all servers; nginx gzip off)",
         nginx:
           "1 process (master_process off), sendfile on, tcp_nopush on, access_log off, gzip off, etag on",
-        ours: "startServer({ port: 0, logger: false }) embedded PGlite, default tileCache (128 MiB, files <= 1 MiB)",
+        ours:
+          "startServer({ port: 0, logger: false }) embedded PGlite, default tileCache " +
+          `(${Math.round(defaultTileCacheBytes() / 2 ** 20)} MiB of bodies here: env CIM_TILE_CACHE_MB or 1/8 of RAM ` +
+          "within 64 MiB..1 GiB; files <= 1 MiB)",
         expressStatic: "express 5, express.static defaults",
         scenarios: scenarios.map((s) => ({
           name: s.name,

@@ -19,4 +19,6 @@ api.StreamAllMeshes(model, (mesh) => {
   }
 });
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ seconds, vertices, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, vertices, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { spawnTsWorker } from "../workers/spawn-ts-worker.ts";
 import type { ElementData, ModelInfo, WorkerReply, WorkerRequest } from "./ifc-types.ts";
@@ -8,6 +9,8 @@ export interface ExtractionOptions {
   includeSpaces: boolean;
   /** An element whose geometry takes longer than this is skipped (and reported). */
   elementTimeoutMs: number;
+  /** Worker threads meshing in parallel, each with its own copy of the model (default: cores, at most 4). */
+  workers?: number;
 }
 
 export interface SkippedElement {
@@ -27,42 +30,59 @@ export class IfcExtractionError extends Error {
 /** Opening a model may take a while for big files, but never forever (a malformed file must end). */
 const openBudgetMs = (bytes: number) => 8000 + (bytes / 1e6) * 1500;
 
+/** One worker's share: products lane, lane + stride, ... */
+interface Lane {
+  lane: number;
+  worker: Worker;
+  next: number;
+  current: number;
+  lastBegin: number;
+  done: boolean;
+}
+
 /**
- * Drives web-ifc in a worker thread with a watchdog: web-ifc's calls cannot be interrupted, so an element that
- * does not finish within its budget costs the worker, which is replaced (the model re-opened) and the
- * element skipped.
+ * Drives web-ifc in worker threads with a watchdog. web-ifc's calls cannot be interrupted, so an element that
+ * does not finish within its budget costs its worker, which is replaced (the model re-opened) and the element
+ * skipped. Geometry generation dominates ingest time, so the products are shared out over several workers.
  */
 export class IfcExtraction {
   info!: ModelInfo;
   readonly skipped: SkippedElement[] = [];
-  private worker?: Worker;
+  private readonly lanes: Lane[] = [];
+  private readonly stride: number;
 
-  constructor(private readonly opts: ExtractionOptions) {}
+  constructor(private readonly opts: ExtractionOptions) {
+    this.stride = Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
+  }
 
   async open(): Promise<ModelInfo> {
-    this.info = await this.start();
+    const first = await this.startWorker();
+    this.info = first.info;
+    this.lanes.push({ lane: 0, worker: first.worker, next: 0, current: 0, lastBegin: 0, done: false });
+    // Small models are not worth a second copy of the model.
+    const stride = this.info.productIds.length < 200 ? 1 : this.stride;
+    for (let lane = 1; lane < stride; lane++) {
+      const { worker } = await this.startWorker();
+      this.lanes.push({ lane, worker, next: lane, current: lane, lastBegin: 0, done: false });
+    }
     return this.info;
   }
 
-  private start(): Promise<ModelInfo> {
-    this.worker = spawnTsWorker(new URL("./ifc-worker.ts", import.meta.url));
-    const worker = this.worker;
-    return new Promise<ModelInfo>((resolve, reject) => {
+  private startWorker(): Promise<{ worker: Worker; info: ModelInfo }> {
+    const worker = spawnTsWorker(new URL("./ifc-worker.ts", import.meta.url));
+    const budget = openBudgetMs(this.opts.fileBytes);
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         void worker.terminate();
-        reject(
-          new IfcExtractionError(
-            `web-ifc did not finish reading the model within ${openBudgetMs(this.opts.fileBytes) / 1000} s`,
-          ),
-        );
-      }, openBudgetMs(this.opts.fileBytes));
+        reject(new IfcExtractionError(`web-ifc did not finish reading the model within ${budget / 1000} s`));
+      }, budget);
       worker.once("error", (err) => {
         clearTimeout(timer);
         reject(new IfcExtractionError(`web-ifc failed: ${err.message}`));
       });
       worker.once("message", (msg: WorkerReply) => {
         clearTimeout(timer);
-        if (msg.type === "opened") resolve(msg.info);
+        if (msg.type === "opened") resolve({ worker, info: msg.info });
         else if (msg.type === "error") reject(new IfcExtractionError(msg.message, msg.entityId));
         else reject(new IfcExtractionError(`unexpected worker reply ${msg.type}`));
       });
@@ -74,65 +94,85 @@ export class IfcExtraction {
     });
   }
 
-  /** Elements in file order; null for products that turned out to have no triangles. */
+  /** Elements as the workers finish them; null for products that turned out to have no triangles. */
   async *elements(): AsyncGenerator<{ index: number; element: ElementData | null }> {
-    let from = 0;
+    const stride = this.lanes.length;
     const total = this.info.productIds.length;
-    while (from < total) {
-      const queue: WorkerReply[] = [];
-      let wake: (() => void) | undefined;
-      let current = from;
-      let lastBegin = Date.now();
-      let timedOut = false;
-      const worker = this.worker!;
-      const onMessage = (msg: WorkerReply) => {
-        if (msg.type === "begin") {
-          current = msg.index;
-          lastBegin = Date.now();
-        }
-        queue.push(msg);
-        wake?.();
-      };
-      const onError = (err: Error) => {
-        queue.push({ type: "error", message: err.message });
-        wake?.();
-      };
-      worker.on("message", onMessage);
-      worker.on("error", onError);
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastBegin > this.opts.elementTimeoutMs) {
-          timedOut = true;
-          wake?.();
-        }
-      }, 100);
-      worker.postMessage({ cmd: "mesh", from } satisfies WorkerRequest);
-      try {
-        for (;;) {
-          if (queue.length === 0 && !timedOut) await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-          if (timedOut && queue.length === 0) break;
-          const msg = queue.shift()!;
-          if (msg.type === "element") yield { index: msg.index, element: msg.element };
-          else if (msg.type === "done") return;
-          else if (msg.type === "error") throw new IfcExtractionError(msg.message, msg.entityId);
-        }
-      } finally {
-        clearInterval(watchdog);
-        worker.off("message", onMessage);
-        worker.off("error", onError);
+    const queue: ({ index: number; element: ElementData | null } | Error)[] = [];
+    let wake: (() => void) | undefined;
+    const notify = () => wake?.();
+
+    const run = (l: Lane) => {
+      if (l.next >= total) {
+        l.done = true;
+        return;
       }
-      // The worker is stuck in element `current`: replace it and go on after that element.
-      this.skipped.push({
-        expressId: this.info.productIds[current],
-        reason: `geometry took longer than ${this.opts.elementTimeoutMs / 1000} s`,
+      l.current = l.next;
+      l.lastBegin = Date.now();
+      l.worker.on("message", (msg: WorkerReply) => {
+        if (msg.type === "begin") {
+          l.current = msg.index;
+          l.lastBegin = Date.now();
+        } else if (msg.type === "element") queue.push({ index: msg.index, element: msg.element });
+        else if (msg.type === "done") l.done = true;
+        else if (msg.type === "error") queue.push(new IfcExtractionError(msg.message, msg.entityId));
+        notify();
       });
-      await worker.terminate();
-      await this.start();
-      from = current + 1;
+      l.worker.on("error", (err) => {
+        queue.push(new IfcExtractionError(`web-ifc failed: ${err.message}`));
+        notify();
+      });
+      l.worker.postMessage({ cmd: "mesh", from: l.next, stride } satisfies WorkerRequest);
+    };
+    for (const l of this.lanes) run(l);
+
+    let restarting = 0;
+    const watchdog = setInterval(() => {
+      for (const l of this.lanes) {
+        if (l.done || l.lastBegin === 0 || Date.now() - l.lastBegin <= this.opts.elementTimeoutMs) continue;
+        // The worker is stuck in element `current`: replace it and go on after that element.
+        this.skipped.push({
+          expressId: this.info.productIds[l.current],
+          reason: `geometry took longer than ${this.opts.elementTimeoutMs / 1000} s`,
+        });
+        l.lastBegin = 0;
+        l.next = l.current + stride;
+        const stuck = l.worker;
+        stuck.removeAllListeners();
+        restarting++;
+        void stuck
+          .terminate()
+          .then(() => this.startWorker())
+          .then(({ worker }) => {
+            l.worker = worker;
+            run(l);
+          })
+          .catch((err: Error) => queue.push(err))
+          .finally(() => {
+            restarting--;
+            notify();
+          });
+      }
+    }, 100);
+    try {
+      for (;;) {
+        while (queue.length > 0) {
+          const item = queue.shift()!;
+          if (item instanceof Error) throw item;
+          yield item;
+        }
+        if (restarting === 0 && this.lanes.every((l) => l.done)) return;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+      }
+    } finally {
+      clearInterval(watchdog);
     }
   }
 
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 }

@@ -62,7 +62,8 @@ export interface ElementData {
 
 export type WorkerRequest =
   | { cmd: "open"; path: string; includeSpaces: boolean }
-  | { cmd: "mesh"; from: number };
+  /** Mesh products from, from + stride, from + 2 stride ... (several workers share a model this way). */
+  | { cmd: "mesh"; from: number; stride: number };
 
 export type WorkerReply =
   | { type: "opened"; info: ModelInfo }

@@ -26,7 +26,7 @@ port.on("message", async (req: WorkerRequest) => {
       info = reader.readInfo(req.includeSpaces);
       reply({ type: "opened", info });
     } else {
-      for (let i = req.from; i < info!.productIds.length; i++) {
+      for (let i = req.from; i < info!.productIds.length; i += req.stride) {
         reply({ type: "begin", index: i });
         if (info!.productIds[i] === stallOn) for (;;);
         const element: ElementData | null = reader!.extract(info!.productIds[i]);

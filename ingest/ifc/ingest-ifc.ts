@@ -57,6 +57,8 @@ export interface IngestIfcSummary {
 
 /** One element ready for tiling: geometry already in ECEF. */
 interface PlacedElement {
+  /** Position in the model's product list: workers finish out of order, output must not depend on it. */
+  order: number;
   row: Record<string, unknown>;
   /** Rank of its storey by elevation (0 = lowest), -1 outside any storey: drives the viewer's storey explode. */
   storeyIndex: number;
@@ -113,7 +115,7 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     try {
       for await (const { index, element } of extraction.elements()) {
         if (element) {
-          const placed = place(element, geo, storeyRank);
+          const placed = place(element, geo, storeyRank, index);
           schema.observe(placed.row);
           elements.push(placed);
           for (const p of placed.parts) triangles += p.indices.length / 3;
@@ -125,6 +127,7 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     }
     opts.onProgress?.({ phase: "elements", done: total, total });
     if (elements.length === 0) throw new SourceError(path, "no IFC product with geometry");
+    elements.sort((a, b) => a.order - b.order);
 
     const cx = new Float64Array(elements.length);
     const cy = new Float64Array(elements.length);
@@ -281,6 +284,7 @@ function place(
   e: ElementData,
   geo: ReturnType<typeof resolveGeoreference>,
   storeyRank: Map<string | null, number>,
+  order: number,
 ): PlacedElement {
   const region = new Region();
   const r = geo.rotation;
@@ -320,7 +324,13 @@ function place(
     StoreyElevation: e.storeyElevation,
     ...e.properties,
   };
-  return { row, parts, region, storeyIndex: e.storey === null ? -1 : (storeyRank.get(e.storey) ?? -1) };
+  return {
+    order,
+    row,
+    parts,
+    region,
+    storeyIndex: e.storey === null ? -1 : (storeyRank.get(e.storey) ?? -1),
+  };
 }
 
 /** Groups a tile's elements by colour into meshes in the tile's ENU frame (glTF y-up). */

@@ -94,7 +94,7 @@ export function fromCompoundPlaneAngle(parts: readonly number[]): number {
 }
 
 /** Generates the IFC4 file of 「宿迁科创中心」 (STEP text, ASCII with \X2\ escapes for Chinese). */
-export async function generateDemoBimIfc(): Promise<Uint8Array> {
+export async function generateDemoBimIfc(storeyCount?: number): Promise<Uint8Array> {
   const api = new IfcAPI();
   await api.Init();
   api.SetLogLevel(LogLevel.LOG_LEVEL_ERROR);
@@ -109,14 +109,14 @@ export async function generateDemoBimIfc(): Promise<Uint8Array> {
   if (model < 0) throw new Error("web-ifc could not create an IFC4 model");
   try {
     const w = new Ifc4Writer(api, model, createGuidGenerator(GUID_SEED));
-    writeBuilding(w);
+    writeBuilding(w, storeyCount);
     return fixHeaderTimestamp(api.SaveModel(model));
   } finally {
     api.CloseModel(model);
   }
 }
 
-function writeBuilding(w: Ifc4Writer): void {
+function writeBuilding(w: Ifc4Writer, storeyCount?: number): void {
   const label = (s: string) => new IFC4.IfcLabel(s);
   const text = (s: string) => new IFC4.IfcText(s);
   const length = (v: number) => new IFC4.IfcLengthMeasure(v);
@@ -258,7 +258,7 @@ function writeBuilding(w: Ifc4Writer): void {
   w.add(IFCRELAGGREGATES, IFC4.IfcRelAggregates, w.guid("project/sites"), oh, null, null, project, [site]);
   w.add(IFCRELAGGREGATES, IFC4.IfcRelAggregates, w.guid("site/buildings"), oh, null, null, site, [building]);
 
-  const layout = demoBimLayout();
+  const layout = demoBimLayout(storeyCount);
   const storeyRefs = new Map<StoreyPlan, { ref: Ref; placement: Ref; contents: Ref[] }>();
   for (const s of layout.storeys) {
     const placement = w.localPlacement(buildingPlacement, 0, 0, s.elevation);

@@ -107,13 +107,30 @@ const SHORT_FACADE_WINDOWS = [-6, 6];
 const WINDOW = { width: 2.4, height: 2.1, sill: 0.9, code: "C2421" };
 const MAIN_ENTRANCE = { centreX: -18, width: 3, height: 3, code: "M3030" };
 
-export function demoBimLayout(): BuildingPlan {
-  const storeys: StoreyPlan[] = STOREY_NAMES.map((name, index) => ({
-    index,
-    name,
-    code: `${index + 1}F`,
-    elevation: round(index * STOREY_HEIGHT),
-  }));
+/** Chinese storey name: 一层, 二层 ... 十层, 十一层 ... (towers for the IFC benchmark have many). */
+function storeyName(index: number): string {
+  if (index < STOREY_NAMES.length) return STOREY_NAMES[index];
+  const digits = "零一二三四五六七八九";
+  const n = index + 1;
+  const tens = Math.floor(n / 10) % 10;
+  const hundreds = Math.floor(n / 100);
+  let text = hundreds ? `${digits[hundreds]}百` : "";
+  if (tens) text += `${tens === 1 && !hundreds ? "" : digits[tens]}十`;
+  else if (hundreds && n % 10) text += "零";
+  if (n % 10) text += digits[n % 10];
+  return `${text}层`;
+}
+
+/** The demo's 4-storey block; the benchmark asks for taller towers of the same plan. */
+export function demoBimLayout(storeyCount = STOREY_NAMES.length): BuildingPlan {
+  const storeys: StoreyPlan[] = Array.from({ length: storeyCount }, (_, index) => storeyName(index)).map(
+    (name, index) => ({
+      index,
+      name,
+      code: `${index + 1}F`,
+      elevation: round(index * STOREY_HEIGHT),
+    }),
+  );
   const walls: WallPlan[] = [];
   const slabs: SlabPlan[] = [];
   const spaces: SpacePlan[] = [];
