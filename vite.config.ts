@@ -70,6 +70,13 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 8000,
     sourcemap: false,
+    // Two pages: the Cesium city viewer and the three.js close-inspection view of one layer.
+    rolldownOptions: {
+      input: {
+        main: resolve(root, "viewer/index.html"),
+        inspect: resolve(root, "viewer/inspect/index.html"),
+      },
+    },
   },
   server: {
     proxy: { ...proxy, "/ws": { target: backend.replace(/^http/, "ws"), ws: true } },

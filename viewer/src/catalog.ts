@@ -10,6 +10,11 @@ export async function fetchLayers(signal?: AbortSignal): Promise<Layer[]> {
   return LayerSchema.array().parse(await res.json());
 }
 
+/** URL of a server API path such as "api/bim/demo-bim/storeys" (the API lives at the server root). */
+export function apiUrl(path: string): URL {
+  return new URL(path, baseUrl());
+}
+
 /** Tileset URL of a layer, resolved against the server root (layer URLs are root-relative). */
 export function tilesetUrl(layer: Layer): string {
   return new URL(layer.url, baseUrl()).href;

@@ -1,7 +1,7 @@
 import { t } from "./i18n.ts";
 
 /** Units for property keys whose meaning is unambiguous; anything else is shown bare. */
-const UNIT_BY_KEY: Record<string, "m" | "m2" | "floors"> = {
+const UNIT_BY_KEY: Record<string, "m" | "m2" | "m3" | "floors"> = {
   height: "m",
   base: "m",
   elevation: "m",
@@ -16,6 +16,21 @@ const UNIT_BY_KEY: Record<string, "m" | "m2" | "floors"> = {
   // Heights the ingest derives (cim_height/cim_base) are metres too.
   cimheight: "m",
   cimbase: "m",
+  // BIM: storey elevation and the IFC base quantities (Qto_*), which IFC defines in SI units.
+  storeyelevation: "m",
+  length: "m",
+  width: "m",
+  depth: "m",
+  perimeter: "m",
+  netarea: "m2",
+  grossarea: "m2",
+  netfloorarea: "m2",
+  grossfloorarea: "m2",
+  netsidearea: "m2",
+  grosssidearea: "m2",
+  netplannedarea: "m2",
+  netvolume: "m3",
+  grossvolume: "m3",
 };
 
 function unitFor(key: string): string {

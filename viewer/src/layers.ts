@@ -12,7 +12,9 @@ import type { Layer } from "../../models/layer.ts";
 import { tilesetUrl } from "./catalog.ts";
 
 export type LayerState = "loading" | "ready" | "error";
-export type LayerChange = "state" | "show" | "opacity";
+export type LayerChange = "state" | "show" | "opacity" | "style";
+/** Builds a layer's style for its current opacity (0..1); BIM tools use it to filter and ghost elements. */
+export type StyleBuilder = (opacity: number) => Cesium3DTileStyle;
 
 /** One catalog layer on the globe: its tileset and the user's display choices. */
 export class MapLayer {
@@ -21,6 +23,7 @@ export class MapLayer {
   error: string | undefined;
   opacity = 1;
   private visible = true;
+  private styleBuilder: StyleBuilder | undefined;
   private readonly listeners = new Set<(change: LayerChange) => void>();
 
   constructor(
@@ -64,6 +67,22 @@ export class MapLayer {
     if (this.tileset) this.tileset.style = this.styleFor(this.opacity);
     this.viewer.scene.requestRender();
     this.changed("opacity");
+  }
+
+  /**
+   * Replaces how the layer's style is built (undefined: the default, plain opacity). The layer's
+   * opacity still applies: the builder receives it.
+   */
+  setStyleBuilder(builder: StyleBuilder | undefined): void {
+    this.styleBuilder = builder;
+    this.restyle();
+  }
+
+  /** Re-applies the style (call when what the style builder depends on changed). */
+  restyle(): void {
+    if (this.tileset) this.tileset.style = this.styleFor(this.opacity);
+    this.viewer.scene.requestRender();
+    this.changed("style");
   }
 
   /** True once every tile needed for the current view has loaded (or the layer is hidden/failed). */
@@ -112,6 +131,7 @@ export class MapLayer {
   }
 
   private styleFor(alpha: number): Cesium3DTileStyle {
+    if (this.styleBuilder) return this.styleBuilder(alpha);
     // White keeps each model's own material colour; only the alpha changes.
     return new Cesium3DTileStyle({ color: `color('white', ${alpha.toFixed(3)})` });
   }

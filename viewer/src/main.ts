@@ -1,6 +1,9 @@
 import "cesium/Build/Cesium/Widgets/widgets.css";
 import "./style.css";
 import { type Cartesian2, ScreenSpaceEventHandler, ScreenSpaceEventType } from "cesium";
+import { BimPanel } from "./bim/bim-panel.ts";
+import { BimTools } from "./bim/bim-tools.ts";
+import { propertyNames } from "./bim/features.ts";
 import { fetchLayers } from "./catalog.ts";
 import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "./i18n.ts";
 import { LayerPanel } from "./layer-panel.ts";
@@ -24,7 +27,10 @@ async function main(): Promise<void> {
   const viewer = createOfflineViewer(byId("cesium"), byId("credits"));
   const selection = new Selection(viewer);
   const propsPanel = new PropertiesPanel(byId("props-panel"), byId("props-body"), () => selection.clear());
-  selection.onChange((props) => propsPanel.show(props));
+  selection.onChange((props) => {
+    const tileset = selection.current?.tileset;
+    propsPanel.show(props, { names: tileset ? propertyNames(tileset) : undefined });
+  });
   new StatusBar(viewer, byId("status-bar"));
 
   const clicks = new ScreenSpaceEventHandler(viewer.scene.canvas);
@@ -34,9 +40,22 @@ async function main(): Promise<void> {
   }, ScreenSpaceEventType.LEFT_CLICK);
 
   const layerPanel = new LayerPanel(byId("layer-list"));
+  const bimPanel = new BimPanel(byId("bim-panel"));
   let mapLayers: MapLayer[] = [];
+  let bimTools: BimTools[] = [];
+  // Clicking an element of another BIM layer brings that layer's tools forward.
+  selection.onChange(() => {
+    const tools = bimTools.find((b) => b.layer.tileset && b.layer.tileset === selection.current?.tileset);
+    if (tools) bimPanel.activate(tools);
+  });
   const ready = loadLayers();
-  installTestHook(viewer, () => mapLayers, selection, ready);
+  installTestHook(
+    viewer,
+    () => mapLayers,
+    selection,
+    ready,
+    () => bimPanel.activeTools,
+  );
 
   const tilesStatus = byId("tiles-status");
   viewer.scene.postRender.addEventListener(() => {
@@ -57,13 +76,19 @@ async function main(): Promise<void> {
       mapLayers = layers.map((layer) => new MapLayer(layer, viewer));
       for (const layer of mapLayers) {
         layer.onChange((change) => {
-          if (change === "opacity" && layer.tileset) selection.restyled(layer.tileset);
+          if ((change === "opacity" || change === "style") && layer.tileset)
+            selection.restyled(layer.tileset);
           if (change === "show" && !layer.show && selection.current?.tileset === layer.tileset)
             selection.clear();
         });
       }
       layerPanel.setState({ kind: "ready" });
       layerPanel.setLayers(mapLayers);
+      bimTools = mapLayers
+        .filter((l) => l.layer.type === "bim")
+        .map((l) => new BimTools(l, viewer, selection));
+      bimPanel.setTools(bimTools);
+      for (const tools of bimTools) void tools.loadIndex();
       const loads = mapLayers.map((l) => l.load());
       // Fly as soon as the first tileset's bounds are known; the others keep loading meanwhile.
       if (mapLayers[0]) {

@@ -1,4 +1,5 @@
 import { Cartesian2, Cartesian3, type Cesium3DTileFeature, SceneTransforms, type Viewer } from "cesium";
+import type { BimTools, BimToolsState } from "./bim/bim-tools.ts";
 import type { MapLayer } from "./layers.ts";
 import { type FeatureProperties, featureProperties, pickFeature, type Selection } from "./selection.ts";
 
@@ -21,12 +22,18 @@ export interface CimViewerHook {
   layerIds(): string[];
   /** All (or one layer's) tiles for the current view are loaded. */
   tilesLoaded(layerId?: string): boolean;
-  findFeatureOnScreen(): FeatureOnScreen | null;
+  /**
+   * A point squarely on a feature, scanning from the canvas centre outwards; with `predicate`, on a
+   * feature whose properties satisfy it, e.g. `(p) => p.IfcClass === "IfcWall"`.
+   */
+  findFeatureOnScreen(predicate?: (properties: FeatureProperties) => boolean): FeatureOnScreen | null;
   /** Properties of the feature drawn at a viewport point, or null (globe, sky, UI panel). */
   featureAt(x: number, y: number): FeatureProperties | null;
   /** Viewport point where a geographic position (degrees, metres) is drawn, or null if not on the canvas. */
   screenPosition(lon: number, lat: number, height: number): { x: number; y: number } | null;
   selectedProperties(): FeatureProperties | null;
+  /** State of the BIM tools panel's layer (storey filter, classes, explode, section), or null without BIM layer. */
+  bim(): BimToolsState | null;
 }
 
 declare global {
@@ -40,6 +47,7 @@ export function installTestHook(
   layers: () => MapLayer[],
   selection: Selection,
   ready: Promise<void>,
+  bimTools: () => BimTools | undefined = () => undefined,
 ): void {
   let isReady = false;
   void ready.then(() => {
@@ -54,7 +62,7 @@ export function installTestHook(
       layers()
         .filter((l) => layerId === undefined || l.layer.id === layerId)
         .every((l) => l.tilesLoaded()),
-    findFeatureOnScreen: () => findFeatureOnScreen(viewer),
+    findFeatureOnScreen: (predicate) => findFeatureOnScreen(viewer, predicate),
     featureAt: (x, y) => {
       const rect = viewer.scene.canvas.getBoundingClientRect();
       if (document.elementFromPoint(x, y) !== viewer.scene.canvas) return null;
@@ -72,6 +80,7 @@ export function installTestHook(
       return { x: rect.left + p.x, y: rect.top + p.y };
     },
     selectedProperties: () => (selection.current ? featureProperties(selection.current) : null),
+    bim: () => bimTools()?.state() ?? null,
   };
 }
 
@@ -79,7 +88,10 @@ export function installTestHook(
  * Scans the canvas from the centre outwards for a point that is squarely on a feature (its
  * neighbours pick the same feature) and not covered by a UI panel, so a click there selects it.
  */
-function findFeatureOnScreen(viewer: Viewer): FeatureOnScreen | null {
+function findFeatureOnScreen(
+  viewer: Viewer,
+  predicate?: (properties: FeatureProperties) => boolean,
+): FeatureOnScreen | null {
   const canvas = viewer.scene.canvas;
   const rect = canvas.getBoundingClientRect();
   const step = 24;
@@ -94,10 +106,20 @@ function findFeatureOnScreen(viewer: Viewer): FeatureOnScreen | null {
 
   const same = (f: Cesium3DTileFeature, x: number, y: number) =>
     pickFeature(viewer, new Cartesian2(x, y)) === f;
+  // Each feature's properties are read once, however many grid points it covers.
+  const accepted = new Map<Cesium3DTileFeature, boolean>();
+  const accepts = (f: Cesium3DTileFeature) => {
+    let ok = accepted.get(f);
+    if (ok === undefined) {
+      ok = predicate ? predicate(featureProperties(f)) : true;
+      accepted.set(f, ok);
+    }
+    return ok;
+  };
   for (const [x, y] of points) {
     if (document.elementFromPoint(rect.left + x, rect.top + y) !== canvas) continue;
     const feature = pickFeature(viewer, new Cartesian2(x, y));
-    if (!feature) continue;
+    if (!feature || !accepts(feature)) continue;
     if (
       !same(feature, x - margin, y) ||
       !same(feature, x + margin, y) ||
