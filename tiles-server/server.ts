@@ -31,7 +31,10 @@ export interface ServerOptions {
   adminToken?: string;
   /** Request logging (default on). */
   logger?: boolean;
-  /** In-memory tile file cache limits. */
+  /**
+   * In-memory tile cache limits: body bytes (default env CIM_TILE_CACHE_MB, else 1/8 of RAM
+   * within 64 MiB..1 GiB), largest file held in memory (1 MiB), files whose metadata is kept (100k).
+   */
   tileCache?: TileFileCacheOptions;
 }
 

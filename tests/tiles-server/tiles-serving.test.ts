@@ -1,8 +1,25 @@
-import { readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { LayerCatalog } from "../../tiles-server/catalog/layer-catalog.ts";
 import { type RunningServer, startServer } from "../../tiles-server/server.ts";
+import { defaultTileCacheBytes, type TileFile, TileFileStore } from "../../tiles-server/tiles/tile-files.ts";
+import { createTileHandler } from "../../tiles-server/tiles/tile-handler.ts";
 import { DB_TARGETS, type DbEnvironment } from "./support/db-targets.ts";
 import { rawHttp, request } from "./support/http-client.ts";
 import {
@@ -12,6 +29,7 @@ import {
   type LayerFolderFixture,
   MEDIUM_FILE,
   MEDIUM_SIZE,
+  patternBytes,
   SECRET,
   SMALL_FILES,
   writeLayerFolder,
@@ -245,6 +263,21 @@ describe.each(DB_TARGETS)("tile serving with $name", (target) => {
     expect(res.body.equals(file("content/a.glb"))).toBe(true);
   });
 
+  it("stops serving a symlink re-pointed outside the layer after it was served and cached", async () => {
+    const link = join(fixture.root, "content", "moving.glb");
+    symlinkSync(join(fixture.root, "content", "a.glb"), link);
+    for (let i = 0; i < 3; i++) {
+      const res = await request(server.url, `${L}/content/moving.glb`);
+      expect(res.status).toBe(200);
+      expect(res.body.equals(file("content/a.glb"))).toBe(true);
+    }
+    unlinkSync(link);
+    symlinkSync(fixture.secretFile, link);
+    const res = await request(server.url, `${L}/content/moving.glb`);
+    expect([403, 404]).toContain(res.status);
+    expect(res.body.toString("latin1")).not.toContain(SECRET);
+  });
+
   it("never serves a file outside the layer folder, however the path is spelled", async () => {
     const attempts: (string | Buffer)[] = [
       `${L}/../../../../../../etc/passwd`,
@@ -282,5 +315,304 @@ describe.each(DB_TARGETS)("tile serving with $name", (target) => {
       expect(res.body.toString("latin1"), label).not.toContain(SECRET);
       expect(res.body.toString("latin1"), label).not.toContain("root:x:0:0");
     }
+  });
+});
+
+/**
+ * Sends GETs for `paths` pipelined on one connection and parses the answers (all with
+ * Content-Length). The client reads nothing until `whileHeld` has run, so answers queue up
+ * on the server behind the first one.
+ */
+function pipelined(
+  baseUrl: string,
+  paths: string[],
+  whileHeld: () => Promise<unknown>,
+): Promise<{ status: number; body: Buffer }[]> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    socket.pause();
+    const chunks: Buffer[] = [];
+    let received = 0;
+    /** Bytes needed before parsing again is worth it (the end of a known incomplete body). */
+    let needed = 0;
+    const parse = (): { status: number; body: Buffer }[] | undefined => {
+      const data = Buffer.concat(chunks);
+      chunks.splice(0, chunks.length, data);
+      const answers: { status: number; body: Buffer }[] = [];
+      let at = 0;
+      while (answers.length < paths.length) {
+        const headEnd = data.indexOf("\r\n\r\n", at);
+        if (headEnd === -1) return undefined;
+        const head = data.subarray(at, headEnd).toString("latin1");
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+        if (Number.isNaN(length)) throw new Error(`no content-length in ${head}`);
+        if (data.length < headEnd + 4 + length) {
+          needed = headEnd + 4 + length;
+          return undefined;
+        }
+        answers.push({
+          status: Number(head.split(" ")[1]),
+          body: data.subarray(headEnd + 4, headEnd + 4 + length),
+        });
+        at = headEnd + 4 + length;
+      }
+      return answers;
+    };
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < needed) return;
+      try {
+        const answers = parse();
+        if (answers !== undefined) {
+          socket.destroy();
+          resolve(answers);
+        }
+      } catch (err) {
+        socket.destroy();
+        reject(err);
+      }
+    });
+    socket.on("error", reject);
+    socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: test\r\n\r\n`).join(""));
+    whileHeld().then(() => socket.resume(), reject);
+  });
+}
+
+/** Reads a file through the store the way the handler does (open, then body), returning a copy. */
+function readThrough(store: TileFileStore, root: string, rel: string): { file: TileFile; bytes: Buffer } {
+  const file = store.open(root, rel.split("/").join(sep));
+  if (file === undefined) throw new Error(`${rel}: not servable`);
+  const body = store.body(file);
+  if (body === undefined || body instanceof Promise) throw new Error(`${rel}: expected a synchronous body`);
+  const bytes = Buffer.from(body);
+  store.release(body);
+  return { file, bytes };
+}
+
+describe("tile file store (metadata and body caches)", () => {
+  let parent: string;
+  let root: string;
+  const KB = 1024;
+
+  beforeEach(() => {
+    parent = realpathSync(mkdtempSync(join(tmpdir(), "cim-tile-store-")));
+    root = join(parent, "layer");
+    mkdirSync(join(root, "t"), { recursive: true });
+    for (const name of ["a", "b", "c", "d", "e"]) {
+      writeFileSync(join(root, "t", `${name}.glb`), Buffer.alloc(10 * KB, name));
+    }
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  /** Room for three 10 KiB bodies, not four. */
+  const threeBodies = () => new TileFileStore({ maxBytes: 35 * KB });
+
+  it("caches bodies while there is room, then admits only bodies asked for more often", () => {
+    const store = threeBodies();
+    for (const name of ["a", "b", "c"]) {
+      for (let i = 0; i < 2; i++) readThrough(store, root, `t/${name}.glb`);
+    }
+    expect(store.stats()).toMatchObject({ bodies: 3, bodyHits: 3, bodyMisses: 3, rejected: 0 });
+
+    // One-off requests of other files do not evict the bodies asked for twice.
+    for (const name of ["d", "e"]) {
+      expect(readThrough(store, root, `t/${name}.glb`).bytes.equals(Buffer.alloc(10 * KB, name))).toBe(true);
+    }
+    expect(store.stats()).toMatchObject({ bodies: 3, rejected: 2 });
+    readThrough(store, root, "t/a.glb");
+    expect(store.stats().bodyHits).toBe(4);
+
+    // A body asked for more often than the least recently used one (b: 2 requests) takes its place.
+    readThrough(store, root, "t/d.glb"); // 2nd request: ties with b, still not admitted
+    expect(store.stats()).toMatchObject({ bodies: 3, rejected: 3 });
+    readThrough(store, root, "t/d.glb"); // 3rd: more than b
+    expect(store.stats()).toMatchObject({ bodies: 3, rejected: 3 });
+    const hits = store.stats().bodyHits;
+    readThrough(store, root, "t/d.glb");
+    expect(store.stats().bodyHits).toBe(hits + 1);
+    readThrough(store, root, "t/b.glb");
+    expect(store.stats().bodyHits).toBe(hits + 1); // b was displaced: read from disk again
+    expect(store.stats().bodyBytes).toBeLessThanOrEqual(35 * KB);
+  });
+
+  it("keeps metadata when bodies are not cached: a body miss does not resolve the path again", () => {
+    const store = new TileFileStore({ maxBytes: 0 });
+    for (let i = 0; i < 5; i++) {
+      for (const name of ["a", "b", "c"]) {
+        const { bytes } = readThrough(store, root, `t/${name}.glb`);
+        expect(bytes.equals(Buffer.alloc(10 * KB, name)), name).toBe(true);
+      }
+    }
+    expect(store.stats()).toMatchObject({ files: 3, bodies: 0, bodyHits: 0, bodyMisses: 15, resolutions: 3 });
+  });
+
+  it("bounds the metadata cache, keeping recently used files", () => {
+    const store = new TileFileStore({ maxBytes: 0, maxEntries: 2 });
+    readThrough(store, root, "t/a.glb");
+    readThrough(store, root, "t/b.glb");
+    readThrough(store, root, "t/a.glb"); // a used again: b is the one to go
+    readThrough(store, root, "t/c.glb");
+    expect(store.stats()).toMatchObject({ files: 2, resolutions: 3 });
+    readThrough(store, root, "t/a.glb");
+    expect(store.stats().resolutions).toBe(3);
+    readThrough(store, root, "t/b.glb");
+    expect(store.stats()).toMatchObject({ files: 2, resolutions: 4 });
+  });
+
+  it("sees a file changed on disk: new metadata, ETag and body, also for a same-size edit", () => {
+    const store = threeBodies();
+    const path = join(root, "t", "a.glb");
+    const first = readThrough(store, root, "t/a.glb");
+    readThrough(store, root, "t/a.glb");
+    expect(store.stats().bodies).toBe(1);
+
+    writeFileSync(path, Buffer.alloc(10 * KB, "z")); // same size
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(path, later, later);
+    const edited = readThrough(store, root, "t/a.glb");
+    expect(edited.file).not.toBe(first.file);
+    expect(edited.file.etag).not.toBe(first.file.etag);
+    expect(edited.bytes.equals(Buffer.alloc(10 * KB, "z"))).toBe(true);
+
+    // Replaced by rename (new inode), even with the same size and mtime.
+    const replacement = join(root, "t", "a.tmp");
+    writeFileSync(replacement, Buffer.alloc(10 * KB, "y"));
+    utimesSync(replacement, later, later);
+    renameSync(replacement, path);
+    const renamed = readThrough(store, root, "t/a.glb");
+    expect(renamed.file.etag).not.toBe(edited.file.etag);
+    expect(renamed.bytes.equals(Buffer.alloc(10 * KB, "y"))).toBe(true);
+
+    unlinkSync(path);
+    expect(store.open(root, `t${sep}a.glb`)).toBeUndefined();
+    expect(store.stats().files).toBe(0);
+  });
+
+  it("re-checks containment when a cached path starts resolving outside the layer", () => {
+    const store = threeBodies();
+    const secret = join(parent, "secret.glb");
+    writeFileSync(secret, "TOP-SECRET");
+    symlinkSync(join(root, "t", "a.glb"), join(root, "t", "link.glb"));
+    for (let i = 0; i < 3; i++) readThrough(store, root, "t/link.glb");
+
+    // The link now points outside.
+    unlinkSync(join(root, "t", "link.glb"));
+    symlinkSync(secret, join(root, "t", "link.glb"));
+    expect(store.open(root, `t${sep}link.glb`)).toBeUndefined();
+
+    // A cached directory swapped for a symlink to an outside directory with the same file names.
+    mkdirSync(join(parent, "outside"));
+    writeFileSync(join(parent, "outside", "b.glb"), "TOP-SECRET");
+    for (let i = 0; i < 3; i++) readThrough(store, root, "t/b.glb");
+    renameSync(join(root, "t"), join(root, "old-t"));
+    symlinkSync(join(parent, "outside"), join(root, "t"));
+    expect(store.open(root, `t${sep}b.glb`)).toBeUndefined();
+  });
+
+  it("sizes the body cache from CIM_TILE_CACHE_MB, else from the machine's memory", () => {
+    const GiB = 1024 ** 3;
+    expect(defaultTileCacheBytes({ CIM_TILE_CACHE_MB: "300" }, 64 * GiB)).toBe(300 * 1024 * 1024);
+    expect(defaultTileCacheBytes({ CIM_TILE_CACHE_MB: "0" }, 64 * GiB)).toBe(0);
+    expect(defaultTileCacheBytes({}, 4 * GiB)).toBe(512 * 1024 * 1024);
+    expect(defaultTileCacheBytes({}, 64 * GiB)).toBe(GiB);
+    expect(defaultTileCacheBytes({}, 256 * 1024 * 1024)).toBe(64 * 1024 * 1024);
+    expect(() => defaultTileCacheBytes({ CIM_TILE_CACHE_MB: "lots" })).toThrow(/CIM_TILE_CACHE_MB/);
+    expect(new TileFileStore({ maxBytes: 5 }).maxBytes).toBe(5);
+  });
+});
+
+describe.each([
+  { reads: "blocking reads", syncReads: true },
+  { reads: "thread-pool reads", syncReads: false },
+])("tile handler with a small body cache and $reads", ({ syncReads }) => {
+  let parent: string;
+  let root: string;
+  let server: Server;
+  let url: string;
+  // Several different files per scratch size class (256 KiB, 1 MiB), so a buffer recycled too
+  // early would show another file's bytes.
+  const HUGE = 16 * 1024 * 1024;
+  const sizes = [700, 90_000, 150_000, 160_000, 200_000, 300_000, 600_000, 700_000, 900_000, 1_500_000];
+
+  beforeAll(async () => {
+    parent = realpathSync(mkdtempSync(join(tmpdir(), "cim-tile-handler-")));
+    root = join(parent, "layer");
+    mkdirSync(root);
+    for (const [i, size] of sizes.entries())
+      writeFileSync(join(root, `f${i}.glb`), patternBytes(size, i + 1));
+    writeFileSync(join(root, "huge.bin"), Buffer.alloc(HUGE, 7));
+    const catalog = { cachedRoot: () => root, findRoot: async () => root } as unknown as LayerCatalog;
+    // Room for about one file: most reads go through recycled scratch buffers.
+    const files = new TileFileStore({ maxBytes: 100_000, syncReads });
+    server = createServer(createTileHandler({ catalog, files }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it("answers many concurrent requests for uncached files with the exact bytes", async () => {
+    const expected = sizes.map((size, i) => patternBytes(size, i + 1));
+    const requests = Array.from({ length: 80 }, (_, k) => {
+      const i = (k * 7) % sizes.length;
+      const headers: Record<string, string> =
+        k % 4 === 0 ? { range: "bytes=100-5099" } : k % 4 === 1 ? { "accept-encoding": "gzip" } : {};
+      return request(url, `/tiles/x/f${i}.glb`, { headers }).then((res) => ({ res, i, k }));
+    });
+    for (const { res, i, k } of await Promise.all(requests)) {
+      const want = expected[i];
+      if (k % 4 === 0) {
+        expect(res.status, `f${i}`).toBe(206);
+        expect(res.body.equals(want.subarray(100, 5100)), `f${i} range`).toBe(true);
+      } else if (res.headers["content-encoding"] === "gzip") {
+        expect(gunzipSync(res.body).equals(want), `f${i} gzip`).toBe(true);
+      } else {
+        expect(res.status, `f${i}`).toBe(200);
+        expect(res.body.equals(want), `f${i}`).toBe(true);
+      }
+    }
+  });
+
+  it("keeps an answer's body intact while it waits to be sent", async () => {
+    // Answers on one connection go out in order: while the client does not read, the answers
+    // after the streamed 16 MB file wait in memory. Meanwhile another connection reads other
+    // files of the same size classes; a read buffer recycled before its answer was written
+    // would then carry another file's bytes.
+    const order = [2, 3, 4, 6, 7, 8];
+    const answers = await pipelined(
+      url,
+      ["/tiles/x/huge.bin", ...order.map((i) => `/tiles/x/f${i}.glb`)],
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (const i of [...order].reverse()) {
+          const res = await request(url, `/tiles/x/f${i}.glb`);
+          expect(res.body.equals(patternBytes(sizes[i], i + 1)), `f${i} meanwhile`).toBe(true);
+        }
+      },
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, ...order.map(() => 200)]);
+    expect(answers[0].body.length).toBe(HUGE);
+    order.forEach((i, k) => {
+      expect(answers[k + 1].body.equals(patternBytes(sizes[i], i + 1)), `queued answer: f${i}`).toBe(true);
+    });
+  });
+
+  it("serves a file rewritten between requests with its new bytes and validators", async () => {
+    const path = join(root, "f3.glb");
+    const before = await request(url, "/tiles/x/f3.glb");
+    const replacement = patternBytes(150_000, 99);
+    writeFileSync(path, replacement);
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(path, later, later);
+    const after = await request(url, "/tiles/x/f3.glb", {
+      headers: { "if-none-match": before.headers.etag },
+    });
+    expect(after.status).toBe(200);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    expect(after.body.equals(replacement)).toBe(true);
   });
 });

@@ -1,5 +1,8 @@
+import { sep } from "node:path";
+
 export type TilePath =
-  | { ok: true; layerId: string; segments: string[] }
+  /** `relPath`: the decoded segments after the layer id, joined with the platform separator. */
+  | { ok: true; layerId: string; segments: readonly string[]; relPath: string }
   | { ok: false; status: 400 | 404; error: string };
 
 /** Encoded separators and NUL would let one URL segment become several path components. */
@@ -13,6 +16,24 @@ const LAYER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
  * raw URL because a normalised one would already have resolved `..`.
  */
 export function parseTilePath(rawUrl: string): TilePath {
+  const known = parsed.get(rawUrl);
+  if (known !== undefined) return known;
+  const result = parse(rawUrl);
+  if (result.ok) {
+    if (parsed.size >= MAX_REMEMBERED) parsed.clear();
+    parsed.set(rawUrl, result);
+  }
+  return result;
+}
+
+/**
+ * Valid tile URLs parsed recently. A viewer asks for the same few thousand URLs again and
+ * again, and the parse (regex, decode, checks per segment) is pure, so its result is reused.
+ */
+const parsed = new Map<string, TilePath>();
+const MAX_REMEMBERED = 20_000;
+
+function parse(rawUrl: string): TilePath {
   const queryAt = rawUrl.search(/[?#]/);
   const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   if (!rawPath.startsWith("/tiles/")) return { ok: false, status: 404, error: "not found" };
@@ -45,5 +66,5 @@ export function parseTilePath(rawUrl: string): TilePath {
   if (!LAYER_ID.test(layerId) || fileSegments.length === 0) {
     return { ok: false, status: 404, error: "not found" };
   }
-  return { ok: true, layerId, segments: fileSegments };
+  return { ok: true, layerId, segments: fileSegments, relPath: fileSegments.join(sep) };
 }
