@@ -56,15 +56,19 @@ export class IfcExtraction {
   }
 
   async open(): Promise<ModelInfo> {
-    const first = await this.startWorker();
-    this.info = first.info;
-    this.lanes.push({ lane: 0, worker: first.worker, next: 0, current: 0, lastBegin: 0, done: false });
-    // Small models are not worth a second copy of the model.
-    const stride = this.info.productIds.length < 200 ? 1 : this.stride;
-    for (let lane = 1; lane < stride; lane++) {
-      const { worker } = await this.startWorker();
-      this.lanes.push({ lane, worker, next: lane, current: lane, lastBegin: 0, done: false });
+    // Large files are worth opening the extra copies alongside the first; small ones get one worker.
+    const lanes = this.opts.fileBytes > 1_000_000 ? this.stride : 1;
+    const settled = await Promise.allSettled(Array.from({ length: lanes }, () => this.startWorker()));
+    const failed = settled.find((r) => r.status === "rejected");
+    const opened = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    if (failed) {
+      await Promise.all(opened.map((o) => o.worker.terminate()));
+      throw failed.reason;
     }
+    this.info = opened[0].info;
+    opened.forEach(({ worker }, lane) => {
+      this.lanes.push({ lane, worker, next: lane, current: lane, lastBegin: 0, done: false });
+    });
     return this.info;
   }
 
