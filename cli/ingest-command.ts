@@ -2,12 +2,14 @@ import type { Command } from "commander";
 import { ingestBuildings } from "../ingest/buildings/ingest-buildings.ts";
 import { parseOrigin } from "../ingest/crs/source-crs.ts";
 import { ingestIfc } from "../ingest/ifc/ingest-ifc.ts";
+import { ingestPipes, PIPE_FORMATS, type PipeFormat } from "../ingest/pipes/ingest-pipes.ts";
 import { createProgressReporter } from "./progress-bar.ts";
 
 /** `cim ingest <kind> <input> --out <dir>` */
 export function registerIngestCommands(program: Command): void {
   const ingest = program.command("ingest").description("convert source data to a 3D Tiles 1.1 layer");
   registerIfcCommand(ingest);
+  registerPipesCommand(ingest);
 
   ingest
     .command("buildings")
@@ -119,6 +121,60 @@ function registerIfcCommand(ingest: Command): void {
         `  skipped elements    ${s.skipped.length ? s.skipped.map((k) => `#${k.expressId} (${k.reason})`).join(", ") : 0}`,
         `  seconds             ${s.seconds.toFixed(2)}`,
         `  max position error  ${(s.maxPositionErrorMetres * 1000).toFixed(2)} mm (float32 storage)`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}
+
+function registerPipesCommand(ingest: Command): void {
+  ingest
+    .command("pipes")
+    .description("an underground pipe network (CJJ 61 survey tables, EPANET or SWMM .inp) to 3D pipe tiles")
+    .argument("<file...>", "cjj: the point table then the line table; epanet / swmm: the .inp file")
+    .requiredOption("--out <dir>", "output folder (written atomically)")
+    .requiredOption("--format <format>", `input format: ${PIPE_FORMATS.join(", ")}`)
+    .option("--crs <crs>", "CRS of the coordinates, e.g. EPSG:4547 (CJJ default: WGS84)")
+    .option("--origin <lon,lat,h>", "where local EPANET / SWMM coordinates (0, 0) lie")
+    .option("--units <units>", "units of EPANET / SWMM x/y coordinates: m or ft", "m")
+    .option("--name <name>", "layer name (default: file name)")
+    .option("--strict", "fail on any reader error instead of skipping the bad rows")
+    .option("--meshopt", "compress geometry with EXT_meshopt_compression")
+    .action(async (files: string[], o: Record<string, string | boolean | undefined>) => {
+      const format = o.format as string;
+      if (!(PIPE_FORMATS as readonly string[]).includes(format))
+        throw new Error(`--format must be one of ${PIPE_FORMATS.join(", ")}, got "${format}"`);
+      if (o.units !== "m" && o.units !== "ft") throw new Error(`--units must be m or ft, got "${o.units}"`);
+      const progress = createProgressReporter({ read: "reading", tiles: "tiles" });
+      const s = await ingestPipes({
+        inputs: files,
+        out: o.out as string,
+        format: format as PipeFormat,
+        crs: o.crs as string | undefined,
+        origin: o.origin ? parseOrigin(o.origin as string) : undefined,
+        units: o.units,
+        name: o.name as string | undefined,
+        strict: Boolean(o.strict),
+        meshopt: Boolean(o.meshopt),
+        onProgress: (p) => progress.update(p),
+      }).finally(() => progress.stop());
+      const skipped = Object.entries(s.skipped);
+      const lines = [
+        `ingested ${s.inputs.join(", ")} -> ${s.out}`,
+        `  format              ${s.format}`,
+        `  crs                 ${s.crs}`,
+        `  nodes read          ${s.nodes}`,
+        `  links read          ${s.links}`,
+        `  features written    ${s.features} (${s.linkFeatures} links, ${s.nodeFeatures} node symbols)`,
+        `  without geometry    ${skipped.length ? skipped.map(([k, v]) => `${v} ${k}`).join(", ") : 0}`,
+        `  issues              ${s.issues.length}`,
+        ...s.issues
+          .slice(0, 5)
+          .map((i) => `    ${i.severity}: ${i.file}${i.row !== null ? `:${i.row}` : ""}: ${i.problem}`),
+        ...(s.issues.length > 5 ? [`    ... and ${s.issues.length - 5} more`] : []),
+        `  tiles               ${s.tiles}`,
+        `  bytes               ${s.bytes} (${(s.bytes / 1e6).toFixed(1)} MB)`,
+        `  seconds             ${s.seconds.toFixed(2)}`,
+        `  heights             ${s.bbox[4].toFixed(2)} .. ${s.bbox[5].toFixed(2)} m`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });

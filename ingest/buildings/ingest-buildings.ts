@@ -1,7 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import { enuToEcefMatrix, IDENTITY, invertRigid, type Mat4, multiply } from "../crs/geodesy.ts";
 import { PositionErrorProbe } from "../crs/position-error.ts";
 import { type Origin, resolveSourceCrs } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
@@ -10,7 +9,8 @@ import { SourceError } from "../sources/source-feature.ts";
 import { type ColoredMesh, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
 import { PropertySchemaBuilder, schemaJson } from "../tiles3d/property-schema.ts";
 import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
-import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import type { TilesetJson } from "../tiles3d/tileset-json.ts";
+import { writeLodTiles } from "../tiles3d/write-lod-tiles.ts";
 import { BuildingStore } from "./building-store.ts";
 import { WhiteModelBuilder } from "./extrude.ts";
 import { FeatureError, type Footprint, footprintsOf } from "./footprint.ts";
@@ -127,61 +127,37 @@ export async function ingestBuildings(opts: IngestBuildingsOptions): Promise<Ing
   const sourceCrs = crs;
 
   const layerRegion = await publishAtomically(opts.out, async (dir) => {
-    await mkdir(join(dir, "tiles"), { recursive: true });
-    // Tile transforms compound down the tree, so each tile stores its ENU frame relative to its parent's.
-    const writeTile = async (
-      node: LodNode,
-      parentWorld: Mat4,
-    ): Promise<{ tile: TileJson; region: Region }> => {
-      const region = new Region();
-      for (const id of node.items) buildings.addToRegion(id, region);
-      const tile: TileJson = {
-        boundingVolume: { region: [] },
-        geometricError: node.geometricError,
-        refine: "ADD",
-      };
-      let world = parentWorld;
-      if (node.items.length > 0) {
-        const [lon, lat] = region.centre();
-        const frame = enuToEcefMatrix(lon, lat, 0);
-        world = frame;
+    const root = await writeLodTiles({
+      dir,
+      tree,
+      addItemRegion: (id, region) => buildings.addToRegion(id, region),
+      frameHeight: () => 0,
+      content: (items, frame) => {
         const builder = new WhiteModelBuilder(frame);
-        const rows = node.items.map((id, fid) => {
+        const rows = items.map((id, fid) => {
           builder.addBuilding(fid, buildings.polygons(id), buildings.base.data[id], buildings.top.data[id]);
           probe!.measure(id, frame);
           return buildings.properties[id];
         });
-        const glb = await writeFeatureGlb([{ mesh: builder.build(), color: WHITE }], {
+        return writeFeatureGlb([{ mesh: builder.build(), color: WHITE }], {
           className: "building",
           classDescription: CLASS_DESCRIPTION,
           properties: propertyDefs,
           rows,
           meshopt: opts.meshopt,
         });
-        const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
-        await mkdir(join(dir, "tiles", String(node.level)), { recursive: true });
-        await writeFile(join(dir, uri), glb);
-        bytes += glb.byteLength;
-        tile.transform = multiply(invertRigid(parentWorld), frame);
-        tile.content = { uri };
-      }
-      const children = [];
-      for (const child of node.children) children.push(await writeTile(child, world));
-      for (const c of children) region.addRegion(c.region);
-      tile.boundingVolume = { region: region.toRadians() };
-      if (children.length) tile.children = children.map((c) => c.tile);
-      tilesWritten++;
-      opts.onProgress?.({ phase: "tiles", done: tilesWritten, total: totalTiles });
-      return { tile, region };
-    };
-    const root = await writeTile(tree, IDENTITY);
+      },
+      onTile: (n) => opts.onProgress?.({ phase: "tiles", done: n, total: totalTiles }),
+    });
+    tilesWritten = root.tiles;
+    bytes += root.bytes;
     const largest = Math.max(...tree.items.map((id) => buildings.size.data[id]), tree.geometricError);
     const tileset: TilesetJson = {
       asset: { version: "1.1", generator: "CIM Twin cim ingest buildings" },
       geometricError: largest,
       // The same schema as in every GLB, so a viewer can show each property's original name before any tile loads.
       schema: schemaJson("building", CLASS_DESCRIPTION, propertyDefs),
-      root: root.tile,
+      root: root.root,
     };
     const tilesetBytes = JSON.stringify(tileset);
     bytes += Buffer.byteLength(tilesetBytes);

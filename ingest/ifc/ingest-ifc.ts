@@ -1,24 +1,15 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import {
-  ecefToEnu,
-  ecefToGeodetic,
-  enuToEcefMatrix,
-  IDENTITY,
-  invertRigid,
-  type Mat4,
-  multiply,
-  transformPoint,
-  type Vec3,
-} from "../crs/geodesy.ts";
+import { ecefToEnu, ecefToGeodetic, type Mat4, transformPoint, type Vec3 } from "../crs/geodesy.ts";
 import type { Origin } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { SourceError } from "../sources/source-feature.ts";
 import { type ColoredMesh, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
 import { PropertySchemaBuilder, schemaJson } from "../tiles3d/property-schema.ts";
 import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
-import { Region, type TileJson, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import { Region, type TilesetJson } from "../tiles3d/tileset-json.ts";
+import { writeLodTiles } from "../tiles3d/write-lod-tiles.ts";
 import { GeoreferenceError, resolveGeoreference } from "./georeference.ts";
 import { IfcExtraction, IfcExtractionError } from "./ifc-extraction.ts";
 import type { ElementData } from "./ifc-types.ts";
@@ -151,57 +142,34 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     const totalTiles = countTiles(tree);
 
     const rootRegion = await publishAtomically(opts.out, async (dir) => {
-      await mkdir(join(dir, "tiles"), { recursive: true });
-      const writeTile = async (
-        node: LodNode,
-        parentWorld: Mat4,
-      ): Promise<{ tile: TileJson; region: Region }> => {
-        const region = new Region();
-        for (const id of node.items) region.addRegion(elements[id].region);
-        const tile: TileJson = {
-          boundingVolume: { region: [] },
-          geometricError: node.geometricError,
-          refine: "ADD",
-        };
-        let world = parentWorld;
-        if (node.items.length > 0) {
-          const [lon, lat] = region.centre();
-          const frame = enuToEcefMatrix(lon, lat, (region.minH + region.maxH) / 2);
-          world = frame;
+      const root = await writeLodTiles({
+        dir,
+        tree,
+        addItemRegion: (id, region) => region.addRegion(elements[id].region),
+        frameHeight: (region) => (region.minH + region.maxH) / 2,
+        content: (items, frame) => {
           const { parts, error } = tileMeshes(
-            node.items.map((id) => elements[id]),
+            items.map((id) => elements[id]),
             frame,
           );
           maxError = Math.max(maxError, error);
-          const glb = await writeFeatureGlb(parts, {
+          return writeFeatureGlb(parts, {
             className: "element",
             classDescription: CLASS_DESCRIPTION,
             properties: defs,
-            rows: node.items.map((id) => elements[id].row),
+            rows: items.map((id) => elements[id].row),
             meshopt: opts.meshopt,
           });
-          const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
-          await mkdir(join(dir, "tiles", String(node.level)), { recursive: true });
-          await writeFile(join(dir, uri), glb);
-          written += glb.byteLength;
-          tile.transform = multiply(invertRigid(parentWorld), frame);
-          tile.content = { uri };
-        }
-        const children = [];
-        for (const child of node.children) children.push(await writeTile(child, world));
-        for (const c of children) region.addRegion(c.region);
-        tile.boundingVolume = { region: region.toRadians() };
-        if (children.length) tile.children = children.map((c) => c.tile);
-        tiles++;
-        opts.onProgress?.({ phase: "tiles", done: tiles, total: totalTiles });
-        return { tile, region };
-      };
-      const root = await writeTile(tree, IDENTITY);
+        },
+        onTile: (n) => opts.onProgress?.({ phase: "tiles", done: n, total: totalTiles }),
+      });
+      tiles = root.tiles;
+      written = root.bytes;
       const tileset: TilesetJson = {
         asset: { version: "1.1", generator: "CIM Twin cim ingest ifc" },
         geometricError: Math.max(tree.geometricError, ...tree.items.map((id) => size[id])),
         schema: schemaJson("element", CLASS_DESCRIPTION, defs),
-        root: root.tile,
+        root: root.root,
       };
       await writeFile(join(dir, "tileset.json"), JSON.stringify(tileset));
       await writeFile(
@@ -307,11 +275,12 @@ function place(
       normals[3 * i + 1] = r[1] * nx + r[5] * ny + r[9] * nz;
       normals[3 * i + 2] = r[2] * nx + r[6] * ny + r[10] * nz;
     }
+    const alpha = e.ifcClass === "IfcSpace" ? Math.min(p.color[3], SPACE_ALPHA) : p.color[3];
     const color: ColoredMesh["color"] = [
       toLinear(p.color[0]),
       toLinear(p.color[1]),
       toLinear(p.color[2]),
-      p.color[3],
+      alpha,
     ];
     return { color, ecef, normals, indices: p.indices };
   });

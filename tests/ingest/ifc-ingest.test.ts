@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import proj4 from "proj4";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import * as WebIFC from "web-ifc";
 import { epsgDefinition } from "../../ingest/crs/epsg.ts";
 import { type IngestIfcSummary, ingestIfc } from "../../ingest/ifc/ingest-ifc.ts";
