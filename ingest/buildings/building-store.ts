@@ -1,32 +1,6 @@
 import { Region } from "../tiles3d/tileset-json.ts";
+import { growableF64, growableU32 } from "../util/growable.ts";
 import type { Footprint } from "./footprint.ts";
-
-/** Growable Float64 / Uint32 columns: a million buildings as a few large arrays instead of millions of objects. */
-class F64Column {
-  data = new Float64Array(4096);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
-
-class U32Column {
-  data = new Uint32Array(4096);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
 
 const METRES_PER_DEGREE = 111_320;
 
@@ -36,18 +10,18 @@ const METRES_PER_DEGREE = 111_320;
  * 1M-building ingest linear in time.
  */
 export class BuildingStore {
-  private readonly coords = new F64Column(); // lon, lat pairs of every ring
-  private readonly ringStart = new U32Column(); // first pair of each ring
-  private readonly ringLength = new U32Column(); // pairs in each ring
-  private readonly ringIsOuter = new U32Column();
-  private readonly firstRing = new U32Column(); // per building
-  private readonly ringCount = new U32Column();
-  readonly base = new F64Column();
-  readonly top = new F64Column();
-  readonly cx = new F64Column();
-  readonly cy = new F64Column();
-  readonly size = new F64Column();
-  private readonly bounds = new F64Column(); // west, south, east, north per building
+  private readonly coords = growableF64(4096); // lon, lat pairs of every ring
+  private readonly ringStart = growableU32(4096); // first pair of each ring
+  private readonly ringLength = growableU32(4096); // pairs in each ring
+  private readonly ringIsOuter = growableU32(4096);
+  private readonly firstRing = growableU32(4096); // per building
+  private readonly ringCount = growableU32(4096);
+  readonly base = growableF64(4096);
+  readonly top = growableF64(4096);
+  readonly cx = growableF64(4096);
+  readonly cy = growableF64(4096);
+  readonly size = growableF64(4096);
+  private readonly bounds = growableF64(4096); // west, south, east, north per building
   readonly properties: Record<string, unknown>[] = [];
 
   get count(): number {

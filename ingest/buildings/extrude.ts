@@ -1,43 +1,8 @@
 import earcut from "earcut";
 import { ecefToEnu, geodeticToEcef, type Mat4, type Vec3 } from "../crs/geodesy.ts";
 import type { FeatureMesh } from "../tiles3d/feature-glb.ts";
+import { growableF32, growableU32 } from "../util/growable.ts";
 import type { Footprint } from "./footprint.ts";
-
-/** Growable typed array: tiles are built without knowing their vertex count in advance. */
-class GrowableF32 {
-  data = new Float32Array(1024);
-  length = 0;
-  push3(a: number, b: number, c: number): void {
-    if (this.length + 3 > this.data.length) this.grow();
-    this.data[this.length++] = a;
-    this.data[this.length++] = b;
-    this.data[this.length++] = c;
-  }
-  private grow(): void {
-    const next = new Float32Array(this.data.length * 2);
-    next.set(this.data);
-    this.data = next;
-  }
-  view(): Float32Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-class GrowableU32 {
-  data = new Uint32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  view(): Uint32Array {
-    return this.data.slice(0, this.length);
-  }
-}
 
 /**
  * Builds the white-model mesh of one tile: flat-shaded walls, roof and (for raised parts) a bottom face,
@@ -45,10 +10,10 @@ class GrowableU32 {
  * Every vertex is placed exactly through ECEF, so walls stay true to the ellipsoid however large the tile.
  */
 export class WhiteModelBuilder {
-  private readonly positions = new GrowableF32();
-  private readonly normals = new GrowableF32();
-  private readonly featureIds = new GrowableU32();
-  private readonly indices = new GrowableU32();
+  private readonly positions = growableF32();
+  private readonly normals = growableF32();
+  private readonly featureIds = growableU32();
+  private readonly indices = growableU32();
   private readonly tmp: Vec3 = [0, 0, 0];
   private readonly ecef: Vec3 = [0, 0, 0];
 
