@@ -97,3 +97,42 @@ export const PipeNetworkSchema = z.object({
   issues: z.array(ImportIssueSchema),
 });
 export type PipeNetwork = z.infer<typeof PipeNetworkSchema>;
+
+/**
+ * network.json, written by `cim ingest pipes` next to tileset.json: the network's topology in geodetic
+ * coordinates, loaded into PostgreSQL when the layer is registered (trace, burst isolation, checks).
+ * Node and link ids are the `id` property of the features in the tiles.
+ */
+export const NetworkIndexSchema = z.object({
+  formatVersion: z.literal(1),
+  nodes: z.array(
+    z.object({
+      id: z.string().min(1),
+      kind: z.enum(NODE_KINDS),
+      pipeClass: z.enum(PIPE_CLASSES),
+      lon: z.number().min(-180).max(180),
+      lat: z.number().min(-90).max(90),
+      groundElevation: z.number().nullable(),
+      invertElevation: z.number().nullable(),
+      attributes: z.record(z.string(), AttributeValue),
+    }),
+  ),
+  links: z.array(
+    z.object({
+      id: z.string().min(1),
+      kind: z.enum(LINK_KINDS),
+      pipeClass: z.enum(PIPE_CLASSES),
+      from: z.string(),
+      to: z.string(),
+      section: SectionSchema.nullable(),
+      fromInvert: z.number().nullable(),
+      toInvert: z.number().nullable(),
+      length: z.number().nullable(),
+      material: z.string().nullable(),
+      /** Centreline as drawn: lon, lat (degrees), height of the pipe axis (metres). */
+      path: z.array(z.tuple([z.number(), z.number(), z.number()])),
+      attributes: z.record(z.string(), AttributeValue),
+    }),
+  ),
+});
+export type NetworkIndex = z.infer<typeof NetworkIndexSchema>;

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import type { ImportIssue, PipeNetwork } from "../../models/pipes.ts";
+import type { ImportIssue, NetworkIndex, PipeNetwork } from "../../models/pipes.ts";
 import { type Origin, resolveSourceCrs, type SourceCrs } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { writeFeatureGlb } from "../tiles3d/feature-glb.ts";
@@ -146,6 +146,7 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
       generator: `cim ingest pipes --format ${opts.format} ${opts.inputs.join(" ")}`,
     };
     await writeFile(join(dir, "layer.json"), JSON.stringify(manifest, null, 2));
+    await writeFile(join(dir, "network.json"), JSON.stringify(networkIndex(net, crs, scale, features)));
     return root.region;
   });
 
@@ -219,4 +220,47 @@ function addFeature(r: Region, f: PipeFeature): void {
 
 function countTiles(n: LodNode): number {
   return 1 + n.children.reduce((s, c) => s + countTiles(c), 0);
+}
+
+/** The topology the server loads for analysis, in geodetic coordinates (see NetworkIndexSchema). */
+function networkIndex(
+  net: PipeNetwork,
+  crs: SourceCrs,
+  scale: number,
+  features: PipeFeature[],
+): NetworkIndex {
+  const paths = new Map<string, [number, number, number][]>();
+  for (const f of features) {
+    if (f.role === "link" && f.shape.type !== "cylinder") paths.set(f.id, f.shape.path);
+  }
+  return {
+    formatVersion: 1,
+    nodes: net.nodes.map((n) => {
+      const [lon, lat] = crs.toGeodetic(n.x * scale, n.y * scale, 0);
+      return {
+        id: n.id,
+        kind: n.kind,
+        pipeClass: n.pipeClass,
+        lon,
+        lat,
+        groundElevation: n.groundElevation,
+        invertElevation: n.invertElevation,
+        attributes: n.attributes,
+      };
+    }),
+    links: net.links.map((l) => ({
+      id: l.id,
+      kind: l.kind,
+      pipeClass: l.pipeClass,
+      from: l.from,
+      to: l.to,
+      section: l.section,
+      fromInvert: l.fromInvert,
+      toInvert: l.toInvert,
+      length: l.length,
+      material: l.material,
+      path: paths.get(l.id) ?? [],
+      attributes: l.attributes,
+    })),
+  };
 }

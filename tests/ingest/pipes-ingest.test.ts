@@ -8,7 +8,7 @@ import { type IngestPipesSummary, ingestPipes } from "../../ingest/pipes/ingest-
 import { readSwmmInp } from "../../ingest/pipes/swmm/read-swmm-inp.ts";
 import { PIPE_CLASS_RGB, pipeColor } from "../../ingest/pipes/tiles/pipe-colors.ts";
 import { pipeFeatures } from "../../ingest/pipes/tiles/pipe-features.ts";
-import { PIPE_CLASSES } from "../../models/pipes.ts";
+import { NetworkIndexSchema, PIPE_CLASSES } from "../../models/pipes.ts";
 import { runCli } from "../support/run-cli.ts";
 import { describeWithSharedData, sharedPath } from "../support/shared-data.ts";
 import { checkTileset, type TilesetReport } from "../support/tileset-checks.ts";
@@ -84,6 +84,25 @@ describeWithSharedData("cim ingest pipes (EPANET Net1)", () => {
     // Net1 spans x 10..70, y 10..90 feet: about 20 m x 25 m.
     expect((e - 118.29) * 111_320 * Math.cos((33.96 * Math.PI) / 180)).toBeLessThan(30);
     expect((n - 33.96) * 111_320).toBeLessThan(30);
+  });
+
+  it("writes network.json with the whole topology for the server", async () => {
+    const index = NetworkIndexSchema.parse(
+      JSON.parse(await readFile(join(work, "net1", "network.json"), "utf8")),
+    );
+    const net = await readEpanetInp(NET1);
+    expect(index.nodes.map((n) => n.id).sort()).toEqual(net.nodes.map((n) => n.id).sort());
+    expect(index.links.map((l) => l.id).sort()).toEqual(net.links.map((l) => l.id).sort());
+    const pipe10 = index.links.find((l) => l.id === "10")!;
+    expect([pipe10.from, pipe10.to]).toEqual([
+      net.links.find((l) => l.id === "10")!.from,
+      net.links.find((l) => l.id === "10")!.to,
+    ]);
+    expect(pipe10.path.length).toBeGreaterThanOrEqual(2);
+    for (const n of index.nodes) {
+      expect(Math.abs(n.lon - 118.29)).toBeLessThan(0.05);
+      expect(Math.abs(n.lat - 33.96)).toBeLessThan(0.05);
+    }
   });
 
   it("writes layer.json of type pipes", async () => {
