@@ -3,8 +3,10 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type IngestSummary, ingestBuildings } from "../ingest/buildings/ingest-buildings.ts";
 import { ingestIfc } from "../ingest/ifc/ingest-ifc.ts";
+import { ingestPipes } from "../ingest/pipes/ingest-pipes.ts";
 import { DEMO_BIM_NAME, generateDemoBimIfc } from "../ingest/synthetic/demo-bim.ts";
 import { DEMO_CITY_VERSION, generateDemoCity } from "../ingest/synthetic/demo-city.ts";
+import { DEMO_PIPES_CRS, DEMO_PIPES_NAME, generateDemoPipes } from "../ingest/synthetic/demo-pipes.ts";
 import { type RunningServer, registerLayerFolder, startServer } from "../tiles-server/server.ts";
 import { DEFAULT_DATA_DIR } from "./paths.ts";
 import { ensureViewerBuilt } from "./viewer-build.ts";
@@ -17,6 +19,7 @@ export interface DemoOptions {
 
 export const DEMO_LAYER_ID = "demo-buildings";
 export const DEMO_BIM_LAYER_ID = "demo-bim";
+export const DEMO_PIPES_LAYER_ID = "demo-pipes";
 
 /**
  * `npm start`: generates the demo district once (cached by version), ingests it through the same code as
@@ -30,6 +33,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   const viewerDir = await ensureViewerBuilt(log);
   const tilesDir = await ensureDemoTiles(join(dataDir, "demo"), log);
   const bimDir = await ensureDemoBim(join(dataDir, "demo"), log);
+  const pipesDir = await ensureDemoPipes(join(dataDir, "demo"), log);
   const server = await startServer({
     port: opts.port,
     dataDir: join(dataDir, "pglite"),
@@ -39,6 +43,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   try {
     await registerLayerFolder(server, { path: tilesDir, id: DEMO_LAYER_ID, name: "宿迁示范区建筑白模" });
     await registerLayerFolder(server, { path: bimDir, id: DEMO_BIM_LAYER_ID, name: `${DEMO_BIM_NAME} BIM` });
+    await registerLayerFolder(server, { path: pipesDir, id: DEMO_PIPES_LAYER_ID, name: DEMO_PIPES_NAME });
   } catch (err) {
     await server.close();
     throw err;
@@ -85,6 +90,32 @@ async function ensureDemoBim(demoDir: string, log: (line: string) => void): Prom
     includeSpaces: true,
   });
   log(`  ${summary.products} BIM elements in ${summary.tiles} tiles`);
+  return tilesDir;
+}
+
+/**
+ * The demo's underground networks: CJJ 61 survey tables (points + lines, CGCS2000 3° GK CM 117E) written by the
+ * project and ingested like any customer's survey (`cim ingest pipes --format cjj --crs EPSG:4548`).
+ */
+async function ensureDemoPipes(demoDir: string, log: (line: string) => void): Promise<string> {
+  const versionDir = join(demoDir, `v${DEMO_CITY_VERSION}`);
+  const tilesDir = join(versionDir, "tiles", "pipes");
+  if (existsSync(join(tilesDir, "tileset.json"))) return tilesDir;
+  log("writing the demo pipe networks (first start only)...");
+  await mkdir(versionDir, { recursive: true });
+  const tables = generateDemoPipes();
+  const pointsFile = join(versionDir, "demo-pipes-points.csv");
+  const linesFile = join(versionDir, "demo-pipes-lines.csv");
+  await writeFile(pointsFile, tables.points);
+  await writeFile(linesFile, tables.lines);
+  const summary = await ingestPipes({
+    inputs: [pointsFile, linesFile],
+    out: tilesDir,
+    format: "cjj",
+    crs: DEMO_PIPES_CRS,
+    name: DEMO_PIPES_NAME,
+  });
+  log(`  ${summary.nodes} pipe points and ${summary.links} segments in ${summary.tiles} tiles`);
   return tilesDir;
 }
 

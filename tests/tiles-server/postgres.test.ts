@@ -104,7 +104,13 @@ describe("real PostgreSQL specifics", () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
       [schema],
     );
-    expect(tables.map((t) => t.table_name)).toEqual(["bim_elements", "layers", "schema_migrations"]);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      "bim_elements",
+      "layers",
+      "pipe_links",
+      "pipe_nodes",
+      "schema_migrations",
+    ]);
   });
 
   it("rejects an unsafe schema name with a clear error", async () => {

@@ -7,10 +7,12 @@ import { BimElementStore } from "../bim/element-store.ts";
 import type { LayerCatalog } from "../catalog/layer-catalog.ts";
 import type { Database } from "../db/database.ts";
 import { answerPreflight, CORS_HEADERS } from "../http/cors.ts";
+import { PipeGraphCache } from "../pipes/graph-cache.ts";
 import { bimRouter } from "./bim-router.ts";
 import { healthHandler } from "./health.ts";
 import { layersRouter } from "./layers-router.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { pipesRouter } from "./pipes-router.ts";
 
 export interface ApiAppOptions {
   catalog: LayerCatalog;
@@ -71,6 +73,7 @@ export function createApiApp(opts: ApiAppOptions): express.Express {
   });
   app.use("/api/layers", express.json({ limit: "64kb" }), layersRouter(opts.catalog, opts.adminToken));
   app.use("/api/bim", bimRouter(new BimElementStore(opts.db)));
+  app.use("/api/pipes", pipesRouter(new PipeGraphCache(opts.db)));
   app.use("/api", apiNotFound);
 
   if (opts.viewerDir !== undefined) app.use(viewerRoutes(opts.viewerDir));

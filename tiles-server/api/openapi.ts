@@ -10,6 +10,13 @@ import {
   IfcGlobalIdSchema,
 } from "../../models/bim.ts";
 import { LayerManifestSchema, LayerSchema, RegisterLayerSchema } from "../../models/layer.ts";
+import {
+  ClearanceCheckResultSchema,
+  CoverCheckResultSchema,
+  PipeConnectivityResultSchema,
+  PipeIsolationResultSchema,
+  PipeTraceResultSchema,
+} from "../../models/pipe-analysis.ts";
 
 const ErrorSchema = z.object({
   error: z.string().describe("What went wrong, naming the file/field at fault"),
@@ -108,6 +115,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         BimElementSearchResult: jsonSchema(BimElementSearchResultSchema),
         BimStorey: jsonSchema(BimStoreySchema),
         BimClassCount: jsonSchema(BimClassCountSchema),
+        PipeTraceResult: jsonSchema(PipeTraceResultSchema),
+        PipeIsolationResult: jsonSchema(PipeIsolationResultSchema),
+        PipeConnectivityResult: jsonSchema(PipeConnectivityResultSchema),
+        ClearanceCheckResult: jsonSchema(ClearanceCheckResultSchema),
+        CoverCheckResult: jsonSchema(CoverCheckResultSchema),
       },
     },
     paths: {
@@ -206,6 +218,150 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             "200": { description: "Classes", content: json({ type: "array", items: ref("BimClassCount") }) },
             "404": bimNotFound,
+          },
+        },
+      },
+      "/api/pipes/{layerId}/trace": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "tracePipes",
+          summary:
+            "Upstream/downstream trace: gravity classes (PS/YS/WS) by inverts, pressure classes by connectivity (down) or paths back to reservoirs/tanks (up)",
+          parameters: [
+            {
+              name: "from",
+              in: "query",
+              required: true,
+              description: "Link id or node id (a link wins unless fromType is given)",
+              schema: { type: "string" },
+            },
+            {
+              name: "fromType",
+              in: "query",
+              required: false,
+              description: "Disambiguates from",
+              schema: { type: "string", enum: ["link", "node"] },
+            },
+            {
+              name: "direction",
+              in: "query",
+              required: true,
+              description: "up or down",
+              schema: { type: "string", enum: ["up", "down"] },
+            },
+          ],
+          responses: {
+            "200": { description: "Result", content: json(ref("PipeTraceResult")) },
+            "400": errorResponse("Invalid query parameter"),
+            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
+          },
+        },
+      },
+      "/api/pipes/{layerId}/isolate": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "isolatePipeBurst",
+          summary: "Burst isolation: valves to close, isolated links/nodes and affected customers",
+          parameters: [
+            {
+              name: "link",
+              in: "query",
+              required: true,
+              description: "Id of the burst link",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            "200": { description: "Result", content: json(ref("PipeIsolationResult")) },
+            "400": errorResponse("Invalid query parameter"),
+            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
+          },
+        },
+      },
+      "/api/pipes/{layerId}/connectivity": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "pipeConnectivity",
+          summary: "Islands (connected components) and dangling ends",
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: "How many of the smallest islands to list",
+              schema: { type: "integer", minimum: 1, maximum: 1000, default: 10 },
+            },
+          ],
+          responses: {
+            "200": { description: "Result", content: json(ref("PipeConnectivityResult")) },
+            "400": errorResponse("Invalid query parameter"),
+            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
+          },
+        },
+      },
+      "/api/pipes/{layerId}/checks/clearance": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "pipeClearanceCheck",
+          summary: "Pairs of links of different classes closer than the GB 50289 minimum clearances",
+          parameters: [],
+          responses: {
+            "200": { description: "Result", content: json(ref("ClearanceCheckResult")) },
+            "400": errorResponse("Invalid query parameter"),
+            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
+          },
+        },
+      },
+      "/api/pipes/{layerId}/checks/cover": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "pipeCoverCheck",
+          summary: "Links with cover depth below the per-class minimum (GB 50289)",
+          parameters: [],
+          responses: {
+            "200": { description: "Result", content: json(ref("CoverCheckResult")) },
+            "400": errorResponse("Invalid query parameter"),
+            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
           },
         },
       },

@@ -3,6 +3,8 @@ import type { Layer, RegisterLayer } from "../../models/layer.ts";
 import { readBimElementIndex } from "../bim/element-index-file.ts";
 import { replaceBimElements } from "../bim/element-store.ts";
 import type { Database } from "../db/database.ts";
+import { readPipeNetworkIndex } from "../pipes/network-file.ts";
+import { replacePipeNetwork } from "../pipes/network-store.ts";
 import { LayerFolderError, readLayerFolder, slugifyLayerId } from "./layer-folder.ts";
 
 interface LayerRow {
@@ -133,6 +135,8 @@ export class LayerCatalog {
     const folder = await readLayerFolder(input.path);
     const bimElements: readonly BimElement[] =
       folder.manifest.type === "bim" ? await readBimElementIndex(folder.root) : [];
+    const pipeNetwork =
+      folder.manifest.type === "pipes" ? await readPipeNetworkIndex(folder.root) : { nodes: [], links: [] };
     const id = input.id ?? slugifyLayerId(folder.manifest.name) ?? slugifyLayerId(folder.folderName);
     if (id === undefined) {
       throw new LayerFolderError(
@@ -159,6 +163,8 @@ export class LayerCatalog {
       );
       // Also clears the rows of a bim layer that is replaced by a layer of another type.
       await replaceBimElements(client, this.db.table("bim_elements"), id, bimElements);
+      // Likewise the topology of a pipes layer (the analysis API reloads it: created_at changed).
+      await replacePipeNetwork(client, this.db, id, pipeNetwork);
       await client.query("COMMIT");
       row = { ...result.rows[0], created: existing.rowCount === 0 };
     } catch (err) {

@@ -60,6 +60,49 @@ export const MIGRATIONS: readonly Migration[] = [
         (layer_id, storey_elevation, name COLLATE "C", global_id);
     `,
   },
+  {
+    version: 3,
+    name: "create pipe_nodes and pipe_links",
+    // The topology of a pipes layer (network.json), written at registration and loaded once per
+    // layer into the in-memory graph of the analysis API. Links reference nodes of the same layer.
+    sql: `
+      CREATE TABLE {schema}.pipe_nodes (
+        layer_id text NOT NULL REFERENCES {schema}.layers (id) ON DELETE CASCADE,
+        id text COLLATE "C" NOT NULL,
+        kind text NOT NULL,
+        pipe_class text NOT NULL,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        ground double precision,
+        invert double precision,
+        attributes jsonb NOT NULL,
+        PRIMARY KEY (layer_id, id)
+      );
+      CREATE TABLE {schema}.pipe_links (
+        layer_id text NOT NULL REFERENCES {schema}.layers (id) ON DELETE CASCADE,
+        id text COLLATE "C" NOT NULL,
+        kind text NOT NULL,
+        pipe_class text NOT NULL,
+        from_id text COLLATE "C" NOT NULL,
+        to_id text COLLATE "C" NOT NULL,
+        shape text,
+        diameter double precision,
+        width double precision,
+        height double precision,
+        from_invert double precision,
+        to_invert double precision,
+        length double precision,
+        material text,
+        path jsonb NOT NULL,
+        attributes jsonb NOT NULL,
+        PRIMARY KEY (layer_id, id),
+        FOREIGN KEY (layer_id, from_id) REFERENCES {schema}.pipe_nodes (layer_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (layer_id, to_id) REFERENCES {schema}.pipe_nodes (layer_id, id) ON DELETE CASCADE
+      );
+      CREATE INDEX pipe_links_from_idx ON {schema}.pipe_links (layer_id, from_id);
+      CREATE INDEX pipe_links_to_idx ON {schema}.pipe_links (layer_id, to_id);
+    `,
+  },
 ];
 
 /**
