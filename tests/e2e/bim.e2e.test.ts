@@ -6,6 +6,7 @@ import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemo } from "../../cli/demo.ts";
 import { type BrowserSession, openBrowser } from "../support/browser.ts";
+import { settle as settleViewer, waitForTiles as waitForViewerTiles } from "../support/viewer-page.ts";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
 const BIM_LAYER = "demo-bim";
@@ -41,22 +42,10 @@ declare const window: { cimViewer: Hook };
 let demo: Awaited<ReturnType<typeof startDemo>>;
 let session: BrowserSession;
 let page: Page;
+const waitForTiles = () => waitForViewerTiles(page);
+const settle = (ms?: number) => settleViewer(page, ms, 200);
 let dataDir: string;
 let pageUrl: string;
-
-async function waitForTiles(): Promise<void> {
-  await page.waitForFunction(() => window.cimViewer.tilesLoaded(), { timeout: 120_000, polling: 250 });
-}
-
-/** Lets the viewer render what changed (style, shader, clipping, camera) and finish loading tiles. */
-async function settle(ms = 800): Promise<void> {
-  await page.evaluate(() => window.cimViewer.viewer.scene.requestRender());
-  await new Promise((r) => setTimeout(r, ms));
-  await waitForTiles();
-  await page.evaluate(() => window.cimViewer.viewer.scene.requestRender());
-  await new Promise((r) => setTimeout(r, 200));
-}
-
 async function screenshot(name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await writeFile(join(ARTIFACTS, `bim-${name}.png`), await page.screenshot({ type: "png" }));

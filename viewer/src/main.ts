@@ -8,6 +8,10 @@ import { fetchLayers } from "./catalog.ts";
 import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "./i18n.ts";
 import { LayerPanel } from "./layer-panel.ts";
 import { MapLayer } from "./layers.ts";
+import { PipePanel } from "./pipes/pipe-panel.ts";
+import { PipeTools } from "./pipes/pipe-tools.ts";
+import { openProfile } from "./pipes/profile.ts";
+import { pipeDisplayProperties } from "./pipes/properties.ts";
 import { PropertiesPanel } from "./properties-panel.ts";
 import { createOfflineViewer } from "./scene.ts";
 import { pickFeature, Selection } from "./selection.ts";
@@ -27,9 +31,14 @@ async function main(): Promise<void> {
   const viewer = createOfflineViewer(byId("cesium"), byId("credits"));
   const selection = new Selection(viewer);
   const propsPanel = new PropertiesPanel(byId("props-panel"), byId("props-body"), () => selection.clear());
+  let pipeTools: PipeTools[] = [];
   selection.onChange((props) => {
     const tileset = selection.current?.tileset;
-    propsPanel.show(props, { names: tileset ? propertyNames(tileset) : undefined });
+    const names = tileset ? propertyNames(tileset) : undefined;
+    // Pipe features: Chinese survey column names and units instead of raw schema ids.
+    if (props && tileset && pipeTools.some((p) => p.layer.tileset === tileset))
+      propsPanel.show(pipeDisplayProperties(props, names), { grouped: false });
+    else propsPanel.show(props, { names });
   });
   new StatusBar(viewer, byId("status-bar"));
 
@@ -41,6 +50,8 @@ async function main(): Promise<void> {
 
   const layerPanel = new LayerPanel(byId("layer-list"));
   const bimPanel = new BimPanel(byId("bim-panel"));
+  const pipePanel = new PipePanel(byId("pipe-panel"));
+  pipePanel.onProfile = (tools) => void openProfile(tools);
   let mapLayers: MapLayer[] = [];
   let bimTools: BimTools[] = [];
   // Clicking an element of another BIM layer brings that layer's tools forward.
@@ -55,6 +66,7 @@ async function main(): Promise<void> {
     selection,
     ready,
     () => bimPanel.activeTools,
+    () => pipePanel.activeTools,
   );
 
   const tilesStatus = byId("tiles-status");
@@ -89,6 +101,10 @@ async function main(): Promise<void> {
         .map((l) => new BimTools(l, viewer, selection));
       bimPanel.setTools(bimTools);
       for (const tools of bimTools) void tools.loadIndex();
+      pipeTools = mapLayers
+        .filter((l) => l.layer.type === "pipes")
+        .map((l) => new PipeTools(l, viewer, selection));
+      pipePanel.setTools(pipeTools[0]);
       const loads = mapLayers.map((l) => l.load());
       // Fly as soon as the first tileset's bounds are known; the others keep loading meanwhile.
       if (mapLayers[0]) {

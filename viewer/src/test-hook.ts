@@ -1,6 +1,7 @@
 import { Cartesian2, Cartesian3, type Cesium3DTileFeature, SceneTransforms, type Viewer } from "cesium";
 import type { BimTools, BimToolsState } from "./bim/bim-tools.ts";
 import type { MapLayer } from "./layers.ts";
+import type { PipeTools, PipeToolsState } from "./pipes/pipe-tools.ts";
 import { type FeatureProperties, featureProperties, pickFeature, type Selection } from "./selection.ts";
 
 /** A feature found on screen: where a real mouse click (viewport CSS pixels) will hit it. */
@@ -26,7 +27,10 @@ export interface CimViewerHook {
    * A point squarely on a feature, scanning from the canvas centre outwards; with `predicate`, on a
    * feature whose properties satisfy it, e.g. `(p) => p.IfcClass === "IfcWall"`.
    */
-  findFeatureOnScreen(predicate?: (properties: FeatureProperties) => boolean): FeatureOnScreen | null;
+  findFeatureOnScreen(
+    predicate?: (properties: FeatureProperties) => boolean,
+    options?: ScanOptions,
+  ): FeatureOnScreen | null;
   /** Properties of the feature drawn at a viewport point, or null (globe, sky, UI panel). */
   featureAt(x: number, y: number): FeatureProperties | null;
   /** Viewport point where a geographic position (degrees, metres) is drawn, or null if not on the canvas. */
@@ -34,6 +38,21 @@ export interface CimViewerHook {
   selectedProperties(): FeatureProperties | null;
   /** State of the BIM tools panel's layer (storey filter, classes, explode, section), or null without BIM layer. */
   bim(): BimToolsState | null;
+  /** State of the pipeline tools panel's layer (underground mode, classes, analysis), or null without pipes. */
+  pipes(): PipeToolsState | null;
+  /**
+   * Colour (CSS rgba) the pipes layer's style gives the loaded feature with this id, or null when no
+   * such feature is loaded: tells whether an analysis result is highlighted.
+   */
+  pipeFeatureColor(id: string): string | null;
+  /** Flies the camera close to a pipe node or link (as a listed result does); resolves when it arrives. */
+  pipesFlyTo(id: string): Promise<boolean>;
+}
+
+/** Grid step and "squarely on" margin (CSS pixels) of findFeatureOnScreen; thin pipes need small ones. */
+export interface ScanOptions {
+  step?: number;
+  margin?: number;
 }
 
 declare global {
@@ -48,6 +67,7 @@ export function installTestHook(
   selection: Selection,
   ready: Promise<void>,
   bimTools: () => BimTools | undefined = () => undefined,
+  pipeTools: () => PipeTools | undefined = () => undefined,
 ): void {
   let isReady = false;
   void ready.then(() => {
@@ -62,7 +82,7 @@ export function installTestHook(
       layers()
         .filter((l) => layerId === undefined || l.layer.id === layerId)
         .every((l) => l.tilesLoaded()),
-    findFeatureOnScreen: (predicate) => findFeatureOnScreen(viewer, predicate),
+    findFeatureOnScreen: (predicate, options) => findFeatureOnScreen(viewer, predicate, options),
     featureAt: (x, y) => {
       const rect = viewer.scene.canvas.getBoundingClientRect();
       if (document.elementFromPoint(x, y) !== viewer.scene.canvas) return null;
@@ -81,6 +101,9 @@ export function installTestHook(
     },
     selectedProperties: () => (selection.current ? featureProperties(selection.current) : null),
     bim: () => bimTools()?.state() ?? null,
+    pipes: () => pipeTools()?.state() ?? null,
+    pipeFeatureColor: (id) => pipeTools()?.featureById(id)?.color.toCssColorString() ?? null,
+    pipesFlyTo: async (id) => (await pipeTools()?.flyToFeature(id)) ?? false,
   };
 }
 
@@ -91,11 +114,12 @@ export function installTestHook(
 function findFeatureOnScreen(
   viewer: Viewer,
   predicate?: (properties: FeatureProperties) => boolean,
+  options: ScanOptions = {},
 ): FeatureOnScreen | null {
   const canvas = viewer.scene.canvas;
   const rect = canvas.getBoundingClientRect();
-  const step = 24;
-  const margin = 6;
+  const step = Math.max(2, options.step ?? 24);
+  const margin = Math.max(0, options.margin ?? 6);
   const points: [number, number][] = [];
   for (let y = step; y < rect.height - step; y += step) {
     for (let x = step; x < rect.width - step; x += step) points.push([x, y]);
