@@ -168,7 +168,22 @@ describe("pipeline engineer tools", () => {
     expect([...state.highlight.valve].sort()).toEqual([...isolation.valves].sort());
     await settle();
 
-    // The style paints the valves bright red: check a loaded valve feature's colour.
+    // The style paints the valves bright red once it has been applied to the loaded tiles (a frame later on a
+    // busy machine): wait for that, then check each loaded valve feature's colour.
+    await page
+      .waitForFunction(
+        (ids) =>
+          ids
+            .map((id) => window.cimViewer.pipeFeatureColor(id))
+            .filter((c): c is string => c !== null)
+            .every((c) => {
+              const [r, g, b] = c.match(/[\d.]+/g)!.map(Number);
+              return r > 200 && g < 80 && b < 80;
+            }),
+        { timeout: 20_000, polling: 250 },
+        isolation.valves,
+      )
+      .catch(() => undefined);
     const colors = await page.evaluate(
       (ids) => ids.map((id) => window.cimViewer.pipeFeatureColor(id)),
       isolation.valves,
