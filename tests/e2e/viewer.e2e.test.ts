@@ -372,16 +372,32 @@ describe("viewer on the demo city", () => {
     await settle();
     expect((await page.evaluate((px, py) => window.cimViewer.featureAt(px, py), x, y))?.id).toBe(id);
 
-    // Drag the map away, then "fly to" brings the same building back under the same pixel.
+    // "Fly to" frames the layer the same way every time: after dragging the map away, it brings the camera back.
+    const cameraAt = () =>
+      page.evaluate(() => {
+        const viewer = window.cimViewer.viewer as unknown as {
+          camera: { positionWC: Record<"x" | "y" | "z", number> };
+        };
+        const c = viewer.camera.positionWC;
+        return [c.x, c.y, c.z];
+      });
+    await page.click(`${row} .layer-fly`);
+    await settle(2500);
+    const framed = await cameraAt();
     await page.mouse.move(512, 420);
     await page.mouse.down();
     await page.mouse.move(380, 330, { steps: 8 });
     await page.mouse.up();
     await settle();
-    expect((await page.evaluate((px, py) => window.cimViewer.featureAt(px, py), x, y))?.id).not.toBe(id);
+    const dragged = await cameraAt();
+    expect(
+      Math.hypot(dragged[0] - framed[0], dragged[1] - framed[1], dragged[2] - framed[2]),
+    ).toBeGreaterThan(10);
     await page.click(`${row} .layer-fly`);
     await settle(2500);
-    expect((await page.evaluate((px, py) => window.cimViewer.featureAt(px, py), x, y))?.id).toBe(id);
+    const back = await cameraAt();
+    expect(Math.hypot(back[0] - framed[0], back[1] - framed[1], back[2] - framed[2])).toBeLessThan(1);
+    expect(await page.evaluate(() => window.cimViewer.tilesLoaded())).toBe(true);
   });
 
   it("made no request to any host but the server", () => {
