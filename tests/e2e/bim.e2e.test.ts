@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemo } from "../../cli/demo.ts";
-import { type BrowserSession, openBrowser } from "../support/browser.ts";
+import type { BrowserSession } from "../support/browser.ts";
+import { type DemoSession, openViewerPage, startDemoSession } from "../support/demo-session.ts";
 import { settle as settleViewer, waitForTiles as waitForViewerTiles } from "../support/viewer-page.ts";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
@@ -39,12 +38,11 @@ interface Hook {
 }
 declare const window: { cimViewer: Hook };
 
-let demo: Awaited<ReturnType<typeof startDemo>>;
 let session: BrowserSession;
 let page: Page;
 const waitForTiles = () => waitForViewerTiles(page);
 const settle = (ms?: number) => settleViewer(page, ms, 200);
-let dataDir: string;
+let ctx: DemoSession | undefined;
 let pageUrl: string;
 async function screenshot(name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -90,23 +88,14 @@ async function clickSlider(selector: string, fraction: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "cim-e2e-bim-"));
-  demo = await startDemo({ port: 0, dataDir, logger: false });
-  pageUrl = `${demo.url.replace(/\/$/, "")}/`;
-  session = await openBrowser({ width: 1024, height: 700 });
-  page = session.page;
-  await page.goto(pageUrl, { waitUntil: "load" });
-  await page.waitForFunction(() => window.cimViewer !== undefined, { timeout: 60_000 });
-  await page.evaluate(() => window.cimViewer.ready);
-  await page.waitForFunction(() => window.cimViewer.bim()?.indexState === "ready", { timeout: 30_000 });
+  ctx = await startDemoSession("cim-e2e-bim-");
+  ({ session, page, pageUrl } = ctx);
+  await openViewerPage(page, pageUrl, () => window.cimViewer!.bim()?.indexState === "ready");
   await waitForTiles();
 });
 
 afterAll(async () => {
-  if (session?.pageErrors.length) console.warn(`page errors:\n${session.pageErrors.join("\n")}`);
-  await session?.close();
-  await demo?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await ctx?.close();
 });
 
 describe("BIM inspection in the viewer", () => {

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_BIM_LAYER_ID, startDemo } from "../../cli/demo.ts";
-import { type BrowserSession, openBrowser } from "../support/browser.ts";
+import { DEMO_BIM_LAYER_ID } from "../../cli/demo.ts";
+import type { BrowserSession } from "../support/browser.ts";
+import { type DemoSession, startDemoSession } from "../support/demo-session.ts";
 
 // Close-inspection page (three.js + 3d-tiles-renderer) on the demo BIM layer, driven by the real mouse.
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
@@ -20,10 +20,10 @@ interface Hook {
 }
 declare const window: { cimInspect: Hook };
 
-let demo: Awaited<ReturnType<typeof startDemo>>;
+let demo: DemoSession["demo"];
 let session: BrowserSession;
 let page: Page;
-let dataDir: string;
+let ctx: DemoSession | undefined;
 let serverUrl: string;
 
 async function panelValue(key: string): Promise<string | null> {
@@ -75,17 +75,13 @@ async function waitForTiles(): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "cim-inspect-e2e-"));
-  demo = await startDemo({ port: 0, dataDir, logger: false });
+  ctx = await startDemoSession("cim-inspect-e2e-");
+  ({ demo, session, page } = ctx);
   serverUrl = demo.url.replace(/\/$/, "");
-  session = await openBrowser({ width: 1024, height: 700 });
-  page = session.page;
 });
 
 afterAll(async () => {
-  await session?.close();
-  await demo?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await ctx?.close();
 });
 
 describe("close-inspection view (three.js)", () => {
