@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { closeServerOnSignals, startServer } from "../tiles-server/server.ts";
-import { startDemo } from "./demo.ts";
 import { DEFAULT_DATA_DIR } from "./paths.ts";
-import { ensureViewerBuilt } from "./viewer-build.ts";
+
+// Commands load their modules when they run: every `cim` call would otherwise pay for loading the server, the
+// viewer build and all ingest pipelines, seconds on a busy machine.
 
 export function registerServeCommands(program: Command): void {
   program
@@ -11,6 +11,8 @@ export function registerServeCommands(program: Command): void {
     .option("--port <port>", "port (default: env PORT or 8080)")
     .option("--data-dir <dir>", "folder for the embedded database", DEFAULT_DATA_DIR)
     .action(async (o: { port?: string; dataDir: string }) => {
+      const { ensureViewerBuilt } = await import("./viewer-build.ts");
+      const { closeServerOnSignals, startServer } = await import("../tiles-server/server.ts");
       const viewerDir = await ensureViewerBuilt((l) => process.stdout.write(`${l}\n`));
       const server = await startServer({
         port: o.port === undefined ? undefined : Number(o.port),
@@ -27,6 +29,8 @@ export function registerServeCommands(program: Command): void {
     .option("--port <port>", "port (default: env PORT or 8080)")
     .option("--data-dir <dir>", "folder for the embedded database and demo data", DEFAULT_DATA_DIR)
     .action(async (o: { port?: string; dataDir: string }) => {
+      const { startDemo } = await import("./demo.ts");
+      const { closeServerOnSignals } = await import("../tiles-server/server.ts");
       const server = await startDemo({
         port: o.port === undefined ? undefined : Number(o.port),
         dataDir: o.dataDir,

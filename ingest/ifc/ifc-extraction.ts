@@ -1,7 +1,13 @@
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { spawnTsWorker } from "../workers/spawn-ts-worker.ts";
-import type { ElementData, ModelInfo, WorkerReply, WorkerRequest } from "./ifc-types.ts";
+import type {
+  GeoreferenceRequest,
+  ModelInfo,
+  PlacedElementData,
+  WorkerReply,
+  WorkerRequest,
+} from "./ifc-types.ts";
 
 export interface ExtractionOptions {
   path: string;
@@ -11,6 +17,8 @@ export interface ExtractionOptions {
   elementTimeoutMs: number;
   /** Worker threads meshing in parallel, each with its own copy of the model (default: cores, at most 4). */
   workers?: number;
+  /** Flags for the georeference the workers place elements with (the model's own comes first). */
+  georeference: GeoreferenceRequest;
 }
 
 export interface SkippedElement {
@@ -30,11 +38,10 @@ export class IfcExtractionError extends Error {
 /** Opening a model may take a while for big files, but never forever (a malformed file must end). */
 const openBudgetMs = (bytes: number) => 8000 + (bytes / 1e6) * 1500;
 
-/** One worker's share: products lane, lane + stride, ... */
+/** One worker meshing products taken from the shared counter. */
 interface Lane {
-  lane: number;
   worker: Worker;
-  next: number;
+  /** The product it works on since `lastBegin` (0: none yet). */
   current: number;
   lastBegin: number;
   done: boolean;
@@ -49,15 +56,15 @@ export class IfcExtraction {
   info!: ModelInfo;
   readonly skipped: SkippedElement[] = [];
   private readonly lanes: Lane[] = [];
-  private readonly stride: number;
+  private readonly workerCount: number;
 
   constructor(private readonly opts: ExtractionOptions) {
-    this.stride = Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
+    this.workerCount = Math.max(1, opts.workers ?? Math.min(4, availableParallelism()));
   }
 
   async open(): Promise<ModelInfo> {
     // Large files are worth opening the extra copies alongside the first; small ones get one worker.
-    const lanes = this.opts.fileBytes > 1_000_000 ? this.stride : 1;
+    const lanes = this.opts.fileBytes > 1_000_000 ? this.workerCount : 1;
     const settled = await Promise.allSettled(Array.from({ length: lanes }, () => this.startWorker()));
     const failed = settled.find((r) => r.status === "rejected");
     const opened = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
@@ -66,9 +73,7 @@ export class IfcExtraction {
       throw failed.reason;
     }
     this.info = opened[0].info;
-    opened.forEach(({ worker }, lane) => {
-      this.lanes.push({ lane, worker, next: lane, current: lane, lastBegin: 0, done: false });
-    });
+    for (const { worker } of opened) this.lanes.push({ worker, current: -1, lastBegin: 0, done: false });
     return this.info;
   }
 
@@ -99,20 +104,14 @@ export class IfcExtraction {
   }
 
   /** Elements as the workers finish them; null for products that turned out to have no triangles. */
-  async *elements(): AsyncGenerator<{ index: number; element: ElementData | null }> {
-    const stride = this.lanes.length;
-    const total = this.info.productIds.length;
-    const queue: ({ index: number; element: ElementData | null } | Error)[] = [];
+  async *elements(): AsyncGenerator<{ index: number; element: PlacedElementData | null }> {
+    const next = new SharedArrayBuffer(4);
+    const queue: ({ index: number; element: PlacedElementData | null } | Error)[] = [];
     let wake: (() => void) | undefined;
     const notify = () => wake?.();
 
     const run = (l: Lane) => {
-      if (l.next >= total) {
-        l.done = true;
-        return;
-      }
-      l.current = l.next;
-      l.lastBegin = Date.now();
+      l.lastBegin = 0;
       l.worker.on("message", (msg: WorkerReply) => {
         if (msg.type === "begin") {
           l.current = msg.index;
@@ -126,7 +125,11 @@ export class IfcExtraction {
         queue.push(new IfcExtractionError(`web-ifc failed: ${err.message}`));
         notify();
       });
-      l.worker.postMessage({ cmd: "mesh", from: l.next, stride } satisfies WorkerRequest);
+      l.worker.postMessage({
+        cmd: "mesh",
+        next,
+        georeference: this.opts.georeference,
+      } satisfies WorkerRequest);
     };
     for (const l of this.lanes) run(l);
 
@@ -134,13 +137,12 @@ export class IfcExtraction {
     const watchdog = setInterval(() => {
       for (const l of this.lanes) {
         if (l.done || l.lastBegin === 0 || Date.now() - l.lastBegin <= this.opts.elementTimeoutMs) continue;
-        // The worker is stuck in element `current`: replace it and go on after that element.
+        // The worker is stuck in element `current`: replace it; the new one goes on with the products left.
         this.skipped.push({
           expressId: this.info.productIds[l.current],
           reason: `geometry took longer than ${this.opts.elementTimeoutMs / 1000} s`,
         });
         l.lastBegin = 0;
-        l.next = l.current + stride;
         const stuck = l.worker;
         stuck.removeAllListeners();
         restarting++;

@@ -1,4 +1,4 @@
-import * as WebIFC from "web-ifc";
+import type * as WebIfcTypes from "web-ifc";
 import type {
   ElementData,
   ElementPart,
@@ -9,6 +9,9 @@ import type {
   StoreyInfo,
 } from "./ifc-types.ts";
 import { attrNumber, attrText, compoundAngle, ifcValue } from "./ifc-values.ts";
+import { loadWebIfc } from "./web-ifc-runtime.ts";
+
+const WebIFC = loadWebIfc();
 
 /** An entity as web-ifc returns it without flattening: references are {value: expressId}. */
 // biome-ignore lint/suspicious/noExplicitAny: web-ifc's line objects are untyped per schema.
@@ -30,7 +33,7 @@ const refId = (r: unknown): number | null => {
 const refIds = (list: unknown): number[] =>
   Array.isArray(list) ? list.map(refId).filter((x): x is number => x !== null) : [];
 
-function vectorToArray(v: WebIFC.Vector<number>): number[] {
+function vectorToArray(v: WebIfcTypes.Vector<number>): number[] {
   const out: number[] = [];
   for (let i = 0; i < v.size(); i++) out.push(v.get(i));
   return out;
@@ -42,7 +45,7 @@ for (const ns of [WebIFC.IFC2X3, WebIFC.IFC4, WebIFC.IFC4X3] as unknown as Recor
   for (const name of Object.keys(ns)) if (name.startsWith("Ifc")) classNames.set(name.toUpperCase(), name);
 }
 
-export function ifcClassName(api: WebIFC.IfcAPI, typeCode: number): string {
+export function ifcClassName(api: WebIfcTypes.IfcAPI, typeCode: number): string {
   const upper = api.GetNameFromTypeCode(typeCode);
   return classNames.get(upper) ?? upper;
 }
@@ -58,7 +61,7 @@ export class IfcModelReader {
   private lengthScale = 1;
 
   constructor(
-    private readonly api: WebIFC.IfcAPI,
+    private readonly api: WebIfcTypes.IfcAPI,
     private readonly model: number,
   ) {}
 

@@ -60,14 +60,39 @@ export interface ElementData {
   parts: ElementPart[];
 }
 
+/** One colour of a placed element: Earth-centred positions and normals, glTF material colour (linear). */
+export interface PlacedPart {
+  color: [number, number, number, number];
+  ecef: Float64Array;
+  normals: Float32Array;
+  indices: Uint32Array;
+}
+
+/** An element as the worker hands it over: georeferenced, with its geodetic bounds (west, south, east, north in
+ * degrees, min and max height in metres). */
+export interface PlacedElementData extends Omit<ElementData, "parts"> {
+  parts: PlacedPart[];
+  bounds: [number, number, number, number, number, number];
+}
+
+/** The flags that decide the georeference when the model does not (see georeference.ts). */
+export interface GeoreferenceRequest {
+  origin?: { lon: number; lat: number; height: number };
+  heading?: number;
+  crs?: string;
+}
+
 export type WorkerRequest =
   | { cmd: "open"; path: string; includeSpaces: boolean }
-  /** Mesh products from, from + stride, from + 2 stride ... (several workers share a model this way). */
-  | { cmd: "mesh"; from: number; stride: number };
+  /**
+   * Mesh products until none is left: the next product index is taken from a counter shared by all workers
+   * (Int32 at offset 0), so a worker that gets the heavy elements never leaves the others idle.
+   */
+  | { cmd: "mesh"; next: SharedArrayBuffer; georeference: GeoreferenceRequest };
 
 export type WorkerReply =
   | { type: "opened"; info: ModelInfo }
   | { type: "begin"; index: number }
-  | { type: "element"; index: number; element: ElementData | null }
+  | { type: "element"; index: number; element: PlacedElementData | null }
   | { type: "done" }
   | { type: "error"; message: string; entityId?: number };

@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import * as WebIFC from "web-ifc";
+import { resolveGeoreference } from "./georeference.ts";
 import { IfcModelError, IfcModelReader } from "./ifc-model-reader.ts";
-import type { ElementData, ModelInfo, WorkerReply, WorkerRequest } from "./ifc-types.ts";
+import type { ModelInfo, PlacedElementData, WorkerReply, WorkerRequest } from "./ifc-types.ts";
+import { placeElement } from "./place-element.ts";
+import { loadWebIfc, saveWebIfcCodeCache } from "./web-ifc-runtime.ts";
+
+const WebIFC = loadWebIfc();
 
 // Runs web-ifc away from the main thread so that the ingest can stop an element that never finishes.
 const port = parentPort!;
@@ -25,15 +29,17 @@ port.on("message", async (req: WorkerRequest) => {
       reader = new IfcModelReader(api, model);
       info = reader.readInfo(req.includeSpaces);
       reply({ type: "opened", info });
+      saveWebIfcCodeCache();
     } else {
-      for (let i = req.from; i < info!.productIds.length; i += req.stride) {
+      const geo = resolveGeoreference(info!, req.georeference);
+      const next = new Int32Array(req.next);
+      for (let i = Atomics.add(next, 0, 1); i < info!.productIds.length; i = Atomics.add(next, 0, 1)) {
         reply({ type: "begin", index: i });
         if (info!.productIds[i] === stallOn) for (;;);
-        const element: ElementData | null = reader!.extract(info!.productIds[i]);
+        const meshed = reader!.extract(info!.productIds[i]);
+        const element: PlacedElementData | null = meshed ? placeElement(meshed, geo) : null;
         const transfer = element
-          ? element.parts.flatMap(
-              (p) => [p.positions.buffer, p.normals.buffer, p.indices.buffer] as ArrayBuffer[],
-            )
+          ? element.parts.flatMap((p) => [p.ecef.buffer, p.normals.buffer, p.indices.buffer] as ArrayBuffer[])
           : [];
         reply({ type: "element", index: i, element }, transfer);
       }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import { ecefToEnu, ecefToGeodetic, type Mat4, transformPoint, type Vec3 } from "../crs/geodesy.ts";
+import { ecefToEnu, type Mat4, transformPoint, type Vec3 } from "../crs/geodesy.ts";
 import type { Origin } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { SourceError } from "../sources/source-feature.ts";
@@ -12,7 +12,7 @@ import { Region, type TilesetJson } from "../tiles3d/tileset-json.ts";
 import { writeLodTiles } from "../tiles3d/write-lod-tiles.ts";
 import { GeoreferenceError, resolveGeoreference } from "./georeference.ts";
 import { IfcExtraction, IfcExtractionError } from "./ifc-extraction.ts";
-import type { ElementData } from "./ifc-types.ts";
+import type { PlacedElementData } from "./ifc-types.ts";
 import { precheckStep, StepSyntaxError } from "./step-precheck.ts";
 
 export interface IngestIfcOptions {
@@ -53,7 +53,7 @@ interface PlacedElement {
   row: Record<string, unknown>;
   /** Rank of its storey by elevation (0 = lowest), -1 outside any storey: drives the viewer's storey explode. */
   storeyIndex: number;
-  parts: { color: ColoredMesh["color"]; ecef: Float64Array; normals: Float32Array; indices: Uint32Array }[];
+  parts: PlacedElementData["parts"];
   region: Region;
 }
 
@@ -81,6 +81,7 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     fileBytes: bytes.length,
     includeSpaces: Boolean(opts.includeSpaces),
     elementTimeoutMs: opts.elementTimeoutMs ?? 10_000,
+    georeference: { origin: opts.origin, heading: opts.heading, crs: opts.crs },
   });
   try {
     const info = await extraction.open().catch(rethrowFor(path));
@@ -106,7 +107,7 @@ export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummar
     try {
       for await (const { index, element } of extraction.elements()) {
         if (element) {
-          const placed = place(element, geo, storeyRank, index);
+          const placed = place(element, storeyRank, index);
           schema.observe(placed.row);
           elements.push(placed);
           for (const p of placed.parts) triangles += p.indices.length / 3;
@@ -242,48 +243,11 @@ function rethrowFor(path: string) {
   };
 }
 
-/** IFC colours are display (sRGB) values; glTF material factors are linear. */
-const toLinear = (c: number) => Math.max(0, Math.min(1, c)) ** 2.2;
-
-/** Spaces are volumes of air: drawn faint so that they never hide the building's own elements. */
-const SPACE_ALPHA = 0.15;
-
-function place(
-  e: ElementData,
-  geo: ReturnType<typeof resolveGeoreference>,
-  storeyRank: Map<string | null, number>,
-  order: number,
-): PlacedElement {
+function place(e: PlacedElementData, storeyRank: Map<string | null, number>, order: number): PlacedElement {
   const region = new Region();
-  const r = geo.rotation;
-  const tmp: Vec3 = [0, 0, 0];
-  const parts = e.parts.map((p) => {
-    const n = p.positions.length / 3;
-    const ecef = new Float64Array(n * 3);
-    const normals = new Float32Array(n * 3);
-    for (let i = 0; i < n; i++) {
-      geo.toEcef(p.positions[3 * i], p.positions[3 * i + 1], p.positions[3 * i + 2], tmp);
-      ecef[3 * i] = tmp[0];
-      ecef[3 * i + 1] = tmp[1];
-      ecef[3 * i + 2] = tmp[2];
-      const [lon, lat, h] = ecefToGeodetic(tmp[0], tmp[1], tmp[2]);
-      region.addPoint(lon, lat, h);
-      const nx = p.normals[3 * i];
-      const ny = p.normals[3 * i + 1];
-      const nz = p.normals[3 * i + 2];
-      normals[3 * i] = r[0] * nx + r[4] * ny + r[8] * nz;
-      normals[3 * i + 1] = r[1] * nx + r[5] * ny + r[9] * nz;
-      normals[3 * i + 2] = r[2] * nx + r[6] * ny + r[10] * nz;
-    }
-    const alpha = e.ifcClass === "IfcSpace" ? Math.min(p.color[3], SPACE_ALPHA) : p.color[3];
-    const color: ColoredMesh["color"] = [
-      toLinear(p.color[0]),
-      toLinear(p.color[1]),
-      toLinear(p.color[2]),
-      alpha,
-    ];
-    return { color, ecef, normals, indices: p.indices };
-  });
+  const [west, south, east, north, minH, maxH] = e.bounds;
+  region.addPoint(west, south, minH);
+  region.addPoint(east, north, maxH);
   const row: Record<string, unknown> = {
     GlobalId: e.globalId,
     IfcClass: e.ifcClass,
@@ -296,7 +260,7 @@ function place(
   return {
     order,
     row,
-    parts,
+    parts: e.parts,
     region,
     storeyIndex: e.storey === null ? -1 : (storeyRank.get(e.storey) ?? -1),
   };
