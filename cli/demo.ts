@@ -7,6 +7,11 @@ import { ingestPipes } from "../ingest/pipes/ingest-pipes.ts";
 import { DEMO_BIM_NAME, generateDemoBimIfc } from "../ingest/synthetic/demo-bim.ts";
 import { DEMO_CITY_VERSION, generateDemoCity } from "../ingest/synthetic/demo-city.ts";
 import { DEMO_PIPES_CRS, DEMO_PIPES_NAME, generateDemoPipes } from "../ingest/synthetic/demo-pipes.ts";
+import {
+  DEMO_CAMERA_FOLDER,
+  ensureDemoVideo,
+  HLS_PLAYLIST,
+} from "../ingest/synthetic/demo-video/generate-demo-video.ts";
 import { type RunningServer, registerLayerFolder, startServer } from "../tiles-server/server.ts";
 import { DEFAULT_DATA_DIR } from "./paths.ts";
 import { ensureViewerBuilt } from "./viewer-build.ts";
@@ -20,6 +25,8 @@ export interface DemoOptions {
 export const DEMO_LAYER_ID = "demo-buildings";
 export const DEMO_BIM_LAYER_ID = "demo-bim";
 export const DEMO_PIPES_LAYER_ID = "demo-pipes";
+/** The demo camera's HLS stream, relative to the server root (`<dataDir>/video` is served at /media/). */
+export const DEMO_CAMERA_VIDEO_URL = `/media/${DEMO_CAMERA_FOLDER}/${HLS_PLAYLIST}`;
 
 /**
  * `npm start`: generates the demo district once (cached by version), ingests it through the same code as
@@ -34,10 +41,13 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
   const tilesDir = await ensureDemoTiles(join(dataDir, "demo"), log);
   const bimDir = await ensureDemoBim(join(dataDir, "demo"), log);
   const pipesDir = await ensureDemoPipes(join(dataDir, "demo"), log);
+  const mediaDir = join(dataDir, "video");
+  await ensureDemoVideo(mediaDir, log);
   const server = await startServer({
     port: opts.port,
     dataDir: join(dataDir, "pglite"),
     viewerDir,
+    mediaDir,
     logger: opts.logger,
   });
   try {

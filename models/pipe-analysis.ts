@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PIPE_CLASSES } from "./pipes.ts";
+import { LINK_KINDS, PIPE_CLASSES, SectionSchema } from "./pipes.ts";
 
 /**
  * Requests and responses of the pipe network analysis API (/api/pipes/:layer/...): trace, burst
@@ -122,3 +122,90 @@ export const CoverCheckResultSchema = z.object({
   unchecked: z.number().int(),
 });
 export type CoverCheckResult = z.infer<typeof CoverCheckResultSchema>;
+
+/** Most vertices of a cross-section line, and its longest total length (metres). */
+export const PIPE_SECTION_MAX_POINTS = 100;
+export const PIPE_SECTION_MAX_LENGTH = 5_000;
+
+/**
+ * `line=lon,lat;lon,lat[;...]` (degrees, WGS84/CGCS2000): the polyline a cross-section (横断面) is cut along.
+ * Errors name the vertex at fault.
+ */
+export const PipeCrossSectionQuerySchema = z
+  .object({
+    line: z
+      .string()
+      .max(PIPE_SECTION_MAX_POINTS * 50)
+      .transform((text, ctx): [number, number][] => {
+        const parts = text.split(";").filter((p) => p.trim() !== "");
+        const points: [number, number][] = [];
+        for (const [i, part] of parts.entries()) {
+          const nums = part.split(",").map((s) => Number(s.trim()));
+          const [lon, lat] = nums;
+          if (
+            nums.length !== 2 ||
+            !Number.isFinite(lon) ||
+            !Number.isFinite(lat) ||
+            Math.abs(lon) > 180 ||
+            Math.abs(lat) > 90
+          ) {
+            ctx.addIssue({
+              code: "custom",
+              message: `vertex ${i + 1} "${part}" is not "lon,lat" in degrees`,
+            });
+            return z.NEVER;
+          }
+          points.push([lon, lat]);
+        }
+        if (points.length < 2 || points.length > PIPE_SECTION_MAX_POINTS) {
+          ctx.addIssue({
+            code: "custom",
+            message: `needs 2 to ${PIPE_SECTION_MAX_POINTS} vertices "lon,lat;lon,lat", got ${points.length}`,
+          });
+          return z.NEVER;
+        }
+        return points;
+      }),
+  })
+  .strict();
+
+export const PipeCrossingSchema = z.object({
+  link: z.string(),
+  pipeClass: z.enum(PIPE_CLASSES),
+  kind: z.enum(LINK_KINDS),
+  section: SectionSchema.nullable(),
+  material: z.string().nullable(),
+  /** Distance along the drawn line to the crossing of the pipe axis, metres. */
+  distance: z.number(),
+  /** Where the axis crosses the line: lon, lat (degrees). */
+  position: z.tuple([z.number(), z.number()]),
+  /** Height of the pipe axis there, interpolated along the link's 3D centreline, metres. */
+  axis: z.number(),
+  /** Axis ± half the section height (the axis itself without a section). */
+  top: z.number(),
+  bottom: z.number(),
+  /** Ground there, interpolated along the link between its end nodes' ground elevations; null if unknown. */
+  ground: z.number().nullable(),
+  /** Depth of cover: ground minus top of pipe; null without ground. */
+  cover: z.number().nullable(),
+  /** Angle between the pipe and the line in plan, degrees (90: square across). */
+  angle: z.number(),
+});
+export type PipeCrossing = z.infer<typeof PipeCrossingSchema>;
+
+export const PipeCrossSectionResultSchema = z.object({
+  line: z.object({
+    points: z.array(z.tuple([z.number(), z.number()])),
+    /** Total length in plan, metres. */
+    length: z.number(),
+  }),
+  /** Every link whose centreline crosses the line (once per crossing), by distance along the line. */
+  crossings: z.array(PipeCrossingSchema),
+  /**
+   * Clear horizontal distance between neighbouring crossings along the line: distance between axes
+   * minus both half widths (the true clearance when the pipes cross the line square on).
+   */
+  clearances: z.array(z.object({ a: z.string(), b: z.string(), horizontal: z.number() })),
+  count: z.number().int(),
+});
+export type PipeCrossSectionResult = z.infer<typeof PipeCrossSectionResultSchema>;

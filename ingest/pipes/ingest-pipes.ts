@@ -1,25 +1,32 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
-import type { ImportIssue, NetworkIndex, PipeNetwork } from "../../models/pipes.ts";
+import type { ImportIssue, NetworkIndex, PipeClass, PipeNetwork } from "../../models/pipes.ts";
 import { type Origin, resolveSourceCrs, type SourceCrs } from "../crs/source-crs.ts";
 import { publishAtomically } from "../publish.ts";
 import { writeFeatureGlb } from "../tiles3d/feature-glb.ts";
 import { PropertySchemaBuilder, schemaJson } from "../tiles3d/property-schema.ts";
-import { buildLodQuadtree, type LodNode } from "../tiles3d/quadtree-lod.ts";
+import type { LodNode } from "../tiles3d/quadtree-lod.ts";
 import type { Region, TilesetJson } from "../tiles3d/tileset-json.ts";
 import { writeLodTiles } from "../tiles3d/write-lod-tiles.ts";
+import { type CjjMapping, readMappingFile } from "./cjj/columns.ts";
 import { readCjjTables } from "./cjj/read-cjj.ts";
 import { readEpanetInp } from "./epanet/read-epanet-inp.ts";
+import { readGisNetwork } from "./gis/read-gis.ts";
 import { readSwmmInp } from "./swmm/read-swmm-inp.ts";
 import { type PipeFeature, pipeFeatures } from "./tiles/pipe-features.ts";
+import { PipeLineBuilder } from "./tiles/pipe-lines.ts";
+import { buildPipeLod } from "./tiles/pipe-lod.ts";
 import { PipeTileBuilder } from "./tiles/pipe-mesh.ts";
+import { PropertyColumns } from "./tiles/pipe-properties.ts";
 
-export const PIPE_FORMATS = ["cjj", "epanet", "swmm"] as const;
+export const PIPE_FORMATS = ["cjj", "geojson", "shp", "epanet", "swmm"] as const;
 export type PipeFormat = (typeof PIPE_FORMATS)[number];
 
 export interface IngestPipesOptions {
-  /** cjj: [pointsFile, linesFile]; epanet / swmm: [inpFile]. */
+  /** cjj: [pointsFile, linesFile]; geojson / shp: line and point layers; epanet / swmm: [inpFile]. */
   inputs: string[];
   out: string;
   format: PipeFormat;
@@ -30,9 +37,15 @@ export interface IngestPipesOptions {
   /** Units of the x / y coordinates: "ft" scales them by 0.3048. Default "m". */
   units?: "m" | "ft";
   strict?: boolean;
+  /** cjj / geojson / shp: header, class, kind and depth mapping, or the path of its JSON file (`--mapping`). */
+  mapping?: CjjMapping | { file: string };
+  /** geojson / shp: class of features without a class attribute (`--class`), before the file name is tried. */
+  pipeClass?: PipeClass;
   name?: string;
   meshopt?: boolean;
+  /** Most features in a leaf tile (drawn as tubes); default 500. */
   leafCapacity?: number;
+  /** Most links an inner tile draws as lines; default 4000. */
   innerCapacity?: number;
   onProgress?: (p: IngestPipesProgress) => void;
 }
@@ -71,6 +84,8 @@ const CLASS_NAME = "pipe_feature";
 const CLASS_DESCRIPTION =
   "Underground pipe network feature: a link (pipe, conduit, pump, valve...) or a node symbol";
 const FEET = 0.3048;
+/** Links an inner (line) tile draws: keeps the root tile around a megabyte, property table included. */
+const OVERVIEW_CAPACITY = 4000;
 
 /** `cim ingest pipes`: a pipe network (CJJ 61 survey tables, EPANET or SWMM .inp) to 3D Tiles 1.1. */
 export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipesSummary> {
@@ -80,43 +95,43 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
   const crs = networkCrs(opts, net);
   const scale = opts.units === "ft" ? FEET : 1;
   const { features, skipped } = pipeFeatures(net, crs, scale);
+  const counts = { nodes: net.nodes.length, links: net.links.length, issues: net.issues };
   opts.onProgress?.({ phase: "read", done: 1, total: 1 });
   if (features.length === 0)
     throw new PipeIngestError(`${opts.inputs.join(", ")}: no pipe or node with geometry to write`);
 
   const schema = new PropertySchemaBuilder();
-  for (const f of features) schema.observe(f.properties);
+  const raw = PropertyColumns.collect(features.length, (i) => features[i].properties, schema);
   const propertyDefs = schema.build();
-  const tree = buildLodQuadtree(
-    {
-      count: features.length,
-      cx: features.map((f) => f.lon),
-      cy: features.map((f) => f.lat),
-      size: features.map((f) => f.size),
-    },
-    { leafCapacity: opts.leafCapacity ?? 500, innerCapacity: opts.innerCapacity ?? 150, maxDepth: 18 },
-  );
+  const columns = new PropertyColumns(propertyDefs, raw);
+  raw.clear();
+  const lod = buildPipeLod(features, {
+    leafCapacity: opts.leafCapacity ?? 500,
+    overviewCapacity: opts.innerCapacity ?? OVERVIEW_CAPACITY,
+  });
+  const tree = lod.root;
   const totalTiles = countTiles(tree);
   let tilesWritten = 0;
   let bytes = 0;
 
   const layerRegion = await publishAtomically(opts.out, async (dir) => {
+    await writeNetworkIndex(join(dir, "network.json"), net, crs, scale, features);
     const root = await writeLodTiles({
       dir,
       tree,
       addItemRegion: (id, region) => addFeature(region, features[id]),
       frameHeight: () => 0,
-      content: (items, frame) => {
-        const builder = new PipeTileBuilder(frame);
-        const rows = items.map((id, fid) => {
-          builder.add(fid, features[id]);
-          return features[id].properties;
-        });
+      refine: "REPLACE",
+      contentItems: (node) => (node.children.length === 0 ? node.items : (lod.overview.get(node) ?? [])),
+      content: (items, frame, node) => {
+        // Leaves draw tubes, boxes and symbols; inner tiles their most prominent links as lines.
+        const builder = node.children.length === 0 ? new PipeTileBuilder(frame) : new PipeLineBuilder(frame);
+        for (let fid = 0; fid < items.length; fid++) builder.add(fid, features[items[fid]]);
         return writeFeatureGlb(builder.build(), {
           className: CLASS_NAME,
           classDescription: CLASS_DESCRIPTION,
           properties: propertyDefs,
-          rows,
+          rows: columns.rows(items),
           meshopt: opts.meshopt,
         });
       },
@@ -124,7 +139,8 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
     });
     tilesWritten = root.tiles;
     bytes += root.bytes;
-    const largest = Math.max(...tree.items.map((id) => features[id].size), tree.geometricError);
+    // Beyond the root's own error nothing of the network is worth drawing.
+    const largest = Math.max(2 * tree.geometricError, 1);
     const tileset: TilesetJson = {
       asset: { version: "1.1", generator: "CIM Twin cim ingest pipes" },
       geometricError: largest,
@@ -146,7 +162,6 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
       generator: `cim ingest pipes --format ${opts.format} ${opts.inputs.join(" ")}`,
     };
     await writeFile(join(dir, "layer.json"), JSON.stringify(manifest, null, 2));
-    await writeFile(join(dir, "network.json"), JSON.stringify(networkIndex(net, crs, scale, features)));
     return root.region;
   });
 
@@ -156,13 +171,13 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
     out: opts.out,
     format: opts.format,
     crs: crs.id,
-    nodes: net.nodes.length,
-    links: net.links.length,
+    nodes: counts.nodes,
+    links: counts.links,
     features: features.length,
     nodeFeatures,
     linkFeatures: features.length - nodeFeatures,
     skipped,
-    issues: net.issues,
+    issues: counts.issues,
     tiles: tilesWritten,
     bytes,
     seconds: (performance.now() - started) / 1000,
@@ -172,7 +187,24 @@ export async function ingestPipes(opts: IngestPipesOptions): Promise<IngestPipes
 
 async function readNetwork(opts: IngestPipesOptions): Promise<PipeNetwork> {
   const strict = Boolean(opts.strict);
+  const gis = opts.format === "geojson" || opts.format === "shp";
+  if (opts.mapping && !gis && opts.format !== "cjj")
+    throw new PipeIngestError(`--mapping applies to --format cjj, geojson and shp, not ${opts.format}`);
+  if (opts.pipeClass && !gis)
+    throw new PipeIngestError(`--class applies to --format geojson and shp, not ${opts.format}`);
+  const mapping =
+    opts.mapping && "file" in opts.mapping ? await readMappingFile(opts.mapping.file) : opts.mapping;
   switch (opts.format) {
+    case "geojson":
+    case "shp":
+      return readGisNetwork({
+        inputs: opts.inputs,
+        format: opts.format,
+        crs: opts.crs,
+        mapping,
+        pipeClass: opts.pipeClass,
+        strict,
+      });
     case "epanet":
     case "swmm": {
       if (opts.inputs.length !== 1)
@@ -186,7 +218,7 @@ async function readNetwork(opts: IngestPipesOptions): Promise<PipeNetwork> {
         throw new PipeIngestError(
           `--format cjj takes the point table and the line table, got ${opts.inputs.length} file(s)`,
         );
-      return readCjjTables({ points: opts.inputs[0], lines: opts.inputs[1], crs: opts.crs, strict });
+      return readCjjTables({ points: opts.inputs[0], lines: opts.inputs[1], crs: opts.crs, mapping, strict });
     }
     default:
       throw new PipeIngestError(
@@ -222,45 +254,70 @@ function countTiles(n: LodNode): number {
   return 1 + n.children.reduce((s, c) => s + countTiles(c), 0);
 }
 
-/** The topology the server loads for analysis, in geodetic coordinates (see NetworkIndexSchema). */
-function networkIndex(
+/**
+ * network.json, the topology the server loads for analysis, in geodetic coordinates (see NetworkIndexSchema):
+ * written object by object, since one JSON.stringify of a city network is a string of hundreds of megabytes.
+ */
+async function writeNetworkIndex(
+  file: string,
   net: PipeNetwork,
   crs: SourceCrs,
   scale: number,
   features: PipeFeature[],
-): NetworkIndex {
+): Promise<void> {
   const paths = new Map<string, [number, number, number][]>();
   for (const f of features) {
     if (f.role === "link" && f.shape.type !== "cylinder") paths.set(f.id, f.shape.path);
   }
-  return {
-    formatVersion: 1,
-    nodes: net.nodes.map((n) => {
-      const [lon, lat] = crs.toGeodetic(n.x * scale, n.y * scale, 0);
-      return {
-        id: n.id,
-        kind: n.kind,
-        pipeClass: n.pipeClass,
-        lon,
-        lat,
-        groundElevation: n.groundElevation,
-        invertElevation: n.invertElevation,
-        attributes: n.attributes,
-      };
-    }),
-    links: net.links.map((l) => ({
-      id: l.id,
-      kind: l.kind,
-      pipeClass: l.pipeClass,
-      from: l.from,
-      to: l.to,
-      section: l.section,
-      fromInvert: l.fromInvert,
-      toInvert: l.toInvert,
-      length: l.length,
-      material: l.material,
-      path: paths.get(l.id) ?? [],
-      attributes: l.attributes,
-    })),
+  type IndexNode = NetworkIndex["nodes"][number];
+  type IndexLink = NetworkIndex["links"][number];
+  const node = (n: PipeNetwork["nodes"][number]): IndexNode => {
+    const [lon, lat] = crs.toGeodetic(n.x * scale, n.y * scale, 0);
+    return {
+      id: n.id,
+      kind: n.kind,
+      pipeClass: n.pipeClass,
+      lon,
+      lat,
+      groundElevation: n.groundElevation,
+      invertElevation: n.invertElevation,
+      attributes: n.attributes,
+    };
   };
+  const link = (l: PipeNetwork["links"][number]): IndexLink => ({
+    id: l.id,
+    kind: l.kind,
+    pipeClass: l.pipeClass,
+    from: l.from,
+    to: l.to,
+    section: l.section,
+    fromInvert: l.fromInvert,
+    toInvert: l.toInvert,
+    length: l.length,
+    material: l.material,
+    path: paths.get(l.id) ?? [],
+    attributes: l.attributes,
+  });
+  const out = createWriteStream(file);
+  const done = new Promise<void>((resolve, reject) => {
+    out.on("finish", resolve);
+    out.on("error", reject);
+  });
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, "drain");
+  };
+  const CHUNK = 2000;
+  await write(`{"formatVersion":1,"nodes":[`);
+  for (let i = 0; i < net.nodes.length; i += CHUNK) {
+    const part = net.nodes.slice(i, i + CHUNK).map((n) => JSON.stringify(node(n)));
+    await write((i > 0 ? "," : "") + part.join(","));
+  }
+  await write(`],"links":[`);
+  for (let i = 0; i < net.links.length; i += CHUNK) {
+    const part = net.links.slice(i, i + CHUNK).map((l) => JSON.stringify(link(l)));
+    await write((i > 0 ? "," : "") + part.join(","));
+  }
+  await write("]}");
+  out.end();
+  await done;
 }

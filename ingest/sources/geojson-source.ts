@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import iconv from "iconv-lite";
 import { SourceError, type SourceFeature, type VectorSource } from "./source-feature.ts";
 
 /** Whole-document GeoJSON is parsed in one go; beyond this size GeoJSONSeq or FlatGeobuf streams instead. */
@@ -15,7 +16,16 @@ export async function openGeoJson(path: string): Promise<VectorSource> {
       `${(size / 1e6).toFixed(0)} MB is too large for a single GeoJSON document; use GeoJSON text sequences (.geojsonl, one feature per line) or FlatGeobuf (.fgb)`,
     );
   }
-  const text = await readFile(path, "utf8");
+  // RFC 7946 says UTF-8, but GIS exports on Chinese Windows write GBK: bytes that are not UTF-8 are read as GB18030.
+  const bytes = await readFile(path);
+  let text: string;
+  let guessedEncoding: VectorSource["guessedEncoding"];
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    text = iconv.decode(bytes, "gb18030");
+    guessedEncoding = { encoding: "gb18030", reason: "the file is not valid UTF-8" };
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -26,6 +36,7 @@ export async function openGeoJson(path: string): Promise<VectorSource> {
   return {
     path,
     declaredCrs: namedCrs(doc),
+    guessedEncoding,
     totalBytes: size,
     bytesRead: () => size,
     async *features() {

@@ -14,12 +14,14 @@ export async function openShapefile(shpPath: string): Promise<VectorSource> {
   const cpgPath = sibling(stem, ".cpg");
   const size = (await stat(shpPath)).size;
   const encoding = cpgPath ? codePageToEncoding((await readFile(cpgPath, "latin1")).trim()) : undefined;
-  const dbfEncoding = dbfPath ? (encoding ?? (await guessDbfEncoding(dbfPath))) : undefined;
+  const guessed = dbfPath && !encoding ? await guessDbfEncoding(dbfPath) : undefined;
+  const dbfEncoding = dbfPath ? (encoding ?? guessed?.encoding) : undefined;
   const declaredCrs = prjPath ? (await readFile(prjPath, "utf8")).trim() : undefined;
   let index = 0;
   return {
     path: shpPath,
     declaredCrs,
+    guessedEncoding: guessed,
     totalBytes: size,
     bytesRead: () => size,
     async *features(): AsyncIterable<SourceFeature> {
@@ -60,21 +62,22 @@ function codePageToEncoding(cpg: string): string {
   return cpg;
 }
 
-async function guessDbfEncoding(dbfPath: string): Promise<string> {
+async function guessDbfEncoding(dbfPath: string): Promise<{ encoding: string; reason: string }> {
   const fh = await openFile(dbfPath, "r");
   try {
     const header = Buffer.alloc(32);
     await fh.read(header, 0, 32, 0);
     const headerLength = header.readUInt16LE(8);
     // LDID byte 29: 0x4d = GB2312 / 936 as written by ArcGIS.
-    if (header[29] === 0x4d) return "gb18030";
+    if (header[29] === 0x4d)
+      return { encoding: "gb18030", reason: "the .dbf language byte says GB2312 (936)" };
     const sample = Buffer.alloc(1 << 20);
     const { bytesRead } = await fh.read(sample, 0, sample.length, headerLength);
     try {
       new TextDecoder("utf-8", { fatal: true }).decode(trimPartialUtf8(sample.subarray(0, bytesRead)));
-      return "utf-8";
+      return { encoding: "utf-8", reason: "no .cpg; the .dbf bytes are valid UTF-8" };
     } catch {
-      return "gb18030";
+      return { encoding: "gb18030", reason: "no .cpg and the .dbf bytes are not valid UTF-8" };
     }
   } finally {
     await fh.close();

@@ -13,6 +13,11 @@ export interface VectorSource {
   path: string;
   /** CRS declared by the file itself (.prj WKT, FlatGeobuf header, GeoJSON "crs" member), if any. */
   declaredCrs?: string;
+  /**
+   * Text encoding of the attributes when the file does not fix it and the reader chose one: "gb18030" from a
+   * Shapefile's .dbf language byte or from bytes that are not valid UTF-8 (GBK exports), or "utf-8".
+   */
+  guessedEncoding?: { encoding: string; reason: string };
   /** Size in bytes of what will be read, for progress. */
   totalBytes: number;
   /** Bytes consumed so far (approximate), for progress. */

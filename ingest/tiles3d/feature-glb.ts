@@ -1,4 +1,4 @@
-import { Document, NodeIO } from "@gltf-transform/core";
+import { Document, NodeIO, Primitive } from "@gltf-transform/core";
 import {
   EXTMeshFeatures,
   EXTMeshoptCompression,
@@ -9,12 +9,15 @@ import { meshopt } from "@gltf-transform/functions";
 import { MeshoptDecoder, MeshoptEncoder } from "meshoptimizer";
 import { alignGlbBufferViews } from "./glb-align.ts";
 import type { PropertyDef } from "./property-schema.ts";
-import { encodeColumn, noDataFor } from "./property-table-encoding.ts";
+import { type EncodedColumn, encodeColumn, noDataFor } from "./property-table-encoding.ts";
 
 /** Triangle mesh of one tile in glTF's y-up frame, with one feature index per vertex. */
 export interface FeatureMesh {
   positions: Float32Array;
+  /** Empty for unlit geometry (Cesium draws a primitive without normals unlit). */
   normals: Float32Array;
+  /** glTF primitive mode; "LINES" pairs up `indices` into segments. Default "TRIANGLES". */
+  mode?: "TRIANGLES" | "LINES";
   /** Row of the property table each vertex belongs to. */
   featureIds: Uint16Array;
   indices: Uint32Array;
@@ -33,9 +36,15 @@ export interface FeatureGlbOptions {
   className: string;
   classDescription?: string;
   properties: PropertyDef[];
-  /** One record per feature, in feature-id order. */
-  rows: ReadonlyArray<Record<string, unknown>>;
+  /** One record per feature, in feature-id order; or the feature count and its columns already encoded. */
+  rows: ReadonlyArray<Record<string, unknown>> | PreEncodedRows;
   meshopt?: boolean;
+}
+
+/** Property-table rows a caller has encoded itself (e.g. once per feature for features written to several tiles). */
+export interface PreEncodedRows {
+  count: number;
+  column(def: PropertyDef): EncodedColumn;
 }
 
 let meshoptReady: Promise<void> | undefined;
@@ -66,7 +75,10 @@ export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOpti
   const schema = metadataExt.createSchema().setId(`cim_${opts.className}`);
   const cls = metadataExt.createClass().setName(opts.className);
   if (opts.classDescription) cls.setDescription(opts.classDescription);
-  const table = metadataExt.createPropertyTable().setClass(opts.className).setCount(opts.rows.length);
+  const rows = opts.rows;
+  const preEncoded = "column" in rows ? rows : undefined;
+  const rowCount = preEncoded ? preEncoded.count : (rows as ReadonlyArray<unknown>).length;
+  const table = metadataExt.createPropertyTable().setClass(opts.className).setCount(rowCount);
   for (const def of opts.properties) {
     const prop = metadataExt.createClassProperty().setName(def.sourceName);
     if (def.kind === "STRING" || def.kind === "BOOLEAN") prop.setType(def.kind);
@@ -75,7 +87,9 @@ export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOpti
     if (noData !== undefined) prop.setNoData(noData);
     cls.setProperty(def.id, prop);
 
-    const column = encodeColumn(def, opts.rows);
+    const column = preEncoded
+      ? preEncoded.column(def)
+      : encodeColumn(def, rows as ReadonlyArray<Record<string, unknown>>);
     const tableProp = metadataExt.createPropertyTableProperty().setValues(padTo8(column.values));
     if (column.stringOffsets) tableProp.setStringOffsets(column.stringOffsets).setStringOffsetType("UINT32");
     table.setProperty(def.id, tableProp);
@@ -89,11 +103,18 @@ export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOpti
     if (mesh.indices.length === 0) continue;
     const prim = doc
       .createPrimitive()
+      .setMode(mesh.mode === "LINES" ? Primitive.Mode.LINES : Primitive.Mode.TRIANGLES)
       .setAttribute(
         "POSITION",
         doc.createAccessor().setType("VEC3").setArray(mesh.positions).setBuffer(buffer),
-      )
-      .setAttribute("NORMAL", doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer))
+      );
+    if (mesh.normals.length > 0) {
+      prim.setAttribute(
+        "NORMAL",
+        doc.createAccessor().setType("VEC3").setArray(mesh.normals).setBuffer(buffer),
+      );
+    }
+    prim
       .setAttribute(
         "_FEATURE_ID_0",
         doc.createAccessor().setType("SCALAR").setArray(mesh.featureIds).setBuffer(buffer),
@@ -112,7 +133,7 @@ export async function writeFeatureGlb(parts: ColoredMesh[], opts: FeatureGlbOpti
     );
     const featureId = featuresExt
       .createFeatureID()
-      .setFeatureCount(opts.rows.length)
+      .setFeatureCount(rowCount)
       .setAttribute(0)
       .setPropertyTable(table);
     prim.setExtension("EXT_mesh_features", featuresExt.createFeatures().addFeatureID(featureId));

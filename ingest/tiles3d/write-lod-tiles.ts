@@ -13,7 +13,11 @@ export interface LodTilesOptions {
   /** Height of a tile's ENU origin (the ground for white models, the middle of the content for BIM). */
   frameHeight(region: Region): number;
   /** The GLB of a tile's items, positioned in `frame` (local east-north-up metres, glTF y-up). */
-  content(items: number[], frame: Mat4): Promise<Uint8Array>;
+  content(items: number[], frame: Mat4, node: LodNode): Promise<Uint8Array>;
+  /** Items a tile's content draws; default `node.items`. (Pipes draw a selection of the subtree in inner tiles.) */
+  contentItems?(node: LodNode): number[];
+  /** Refinement of every tile; default "ADD" (each item in one tile). "REPLACE" for levels of detail. */
+  refine?: "ADD" | "REPLACE";
   /** Called after each tile is written. */
   onTile?(written: number): void;
 }
@@ -35,18 +39,19 @@ export async function writeLodTiles(opts: LodTilesOptions): Promise<LodTilesResu
   let bytes = 0;
   const write = async (node: LodNode, parentWorld: Mat4): Promise<{ tile: TileJson; region: Region }> => {
     const region = new Region();
-    for (const id of node.items) opts.addItemRegion(id, region);
+    const items = opts.contentItems?.(node) ?? node.items;
+    for (const id of items) opts.addItemRegion(id, region);
     const tile: TileJson = {
       boundingVolume: { region: [] },
       geometricError: node.geometricError,
-      refine: "ADD",
+      refine: opts.refine ?? "ADD",
     };
     let world = parentWorld;
-    if (node.items.length > 0) {
+    if (items.length > 0) {
       const [lon, lat] = region.centre();
       const frame = enuToEcefMatrix(lon, lat, opts.frameHeight(region));
       world = frame;
-      const glb = await opts.content(node.items, frame);
+      const glb = await opts.content(items, frame, node);
       const uri = `tiles/${node.level}/${node.x}_${node.y}.glb`;
       await mkdir(join(opts.dir, "tiles", String(node.level)), { recursive: true });
       await writeFile(join(opts.dir, uri), glb);

@@ -84,6 +84,8 @@ describe("pipeline engineer tools", () => {
   let isolation: Isolation;
 
   it("shows the pipe panel with the class legend", async () => {
+    // The opening view: the district from afar, where the pipes are drawn as lines (their coarse level of detail).
+    await screenshot("far");
     expect(await page.$eval("#pipe-panel", (el) => (el as HTMLElement).hidden)).toBe(false);
     expect(await page.$eval("#pipe-panel .panel-title", (el) => el.textContent)).toBe("管线工具");
     const classes = await page.$$eval("#pipe-panel .pipe-class", (rows) =>

@@ -187,8 +187,10 @@ describe.each(DB_TARGETS)("pipe network analysis on $name", (target) => {
   });
 });
 
-describe("pipe analysis timing on a 200k-link grid", () => {
-  it("keeps isolate and trace fast", () => {
+describe("pipe analysis on a 200k-link grid", () => {
+  // Latency is measured by `npm run bench:pipes` (over HTTP, on a generated city network), not asserted here: this
+  // checks that the serialisation the API sends (pre-encoded ids) is exactly the JSON of the analysis results.
+  it("answers trace and isolation with the JSON of their results", () => {
     const net = gridNetwork(317, 317);
     expect(net.links.length).toBeGreaterThan(199_000);
     const t0 = performance.now();
@@ -200,24 +202,29 @@ describe("pipe analysis timing on a 200k-link grid", () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    for (let k = 0; k < 20; k++) {
+    for (let k = 0; k < 8; k++) {
       const link = net.links[Math.floor(rand() * net.links.length)].id;
       const node = net.nodes[Math.floor(rand() * net.nodes.length)].id;
       let t = performance.now();
-      JSON.stringify(graph.isolate(link));
+      const iso = graph.isolateJson(link);
       times.isolate.push(performance.now() - t);
       t = performance.now();
-      JSON.stringify(graph.trace(link, "down"));
+      const down = graph.traceJson(link, "down");
       times.traceDown.push(performance.now() - t);
       t = performance.now();
-      JSON.stringify(graph.trace(node, "up", "node"));
+      const up = graph.traceJson(node, "up", "node");
       times.traceUp.push(performance.now() - t);
+      expect(JSON.parse(iso.toString("utf8"))).toEqual(graph.isolate(link));
+      const downResult = PipeTraceResultSchema.parse(JSON.parse(down.toString("utf8")));
+      expect(downResult).toEqual(graph.trace(link, "down"));
+      // The grid is one pressure zone: down from any pipe reaches every node.
+      expect(downResult.counts.nodes).toBe(net.nodes.length);
+      expect(JSON.parse(up.toString("utf8"))).toEqual(graph.trace(node, "up", "node"));
     }
-    const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.95) - 1];
-    const report = Object.fromEntries(
-      Object.entries(times).map(([k, v]) => [k, Math.round(p95(v) * 10) / 10]),
+    const max = (xs: number[]) => Math.round(Math.max(...xs) * 10) / 10;
+    console.log(
+      `200k-link grid: build ${Math.round(build)} ms, max ms`,
+      Object.fromEntries(Object.entries(times).map(([k, v]) => [k, max(v)])),
     );
-    console.log(`200k-link grid: build ${Math.round(build)} ms, p95 ms`, report);
-    for (const v of Object.values(report)) expect(v).toBeLessThan(500);
   });
 });

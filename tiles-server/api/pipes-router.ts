@@ -2,11 +2,14 @@ import { type Request, type Response, Router } from "express";
 import type { z } from "zod";
 import {
   PipeConnectivityQuerySchema,
+  PipeCrossSectionQuerySchema,
   PipeIsolateQuerySchema,
   PipeTraceQuerySchema,
 } from "../../models/pipe-analysis.ts";
 import { checkClearance, checkCover } from "../pipes/checks.ts";
+import { CrossSectionLineError, crossSection } from "../pipes/cross-section.ts";
 import type { PipeGraphCache } from "../pipes/graph-cache.ts";
+import { sendJson } from "../pipes/json-response.ts";
 import { type PipeGraph, PipeNotFoundError } from "../pipes/pipe-graph.ts";
 
 function parseQuery<T extends z.ZodType>(schema: T, req: Request, res: Response): z.infer<T> | undefined {
@@ -54,13 +57,25 @@ export function pipesRouter(cache: PipeGraphCache): Router {
       else throw err;
     }
   };
+  // Trace and isolation results can list most of a city network: serialised by the graph from pre-encoded ids.
+  const answerJson = async (req: Request, res: Response, compute: () => Buffer) => {
+    let body: Buffer;
+    try {
+      body = compute();
+    } catch (err) {
+      if (err instanceof PipeNotFoundError) res.status(404).json({ error: err.message });
+      else throw err;
+      return;
+    }
+    await sendJson(req, res, body);
+  };
 
   router.get("/:layerId/trace", async (req, res) => {
     const query = parseQuery(PipeTraceQuerySchema, req, res);
     if (query === undefined) return;
     const graph = await requireGraph(cache, req, res);
     if (graph === undefined) return;
-    answer(res, () => graph.trace(query.from, query.direction, query.fromType));
+    await answerJson(req, res, () => graph.traceJson(query.from, query.direction, query.fromType));
   });
 
   router.get("/:layerId/isolate", async (req, res) => {
@@ -68,7 +83,7 @@ export function pipesRouter(cache: PipeGraphCache): Router {
     if (query === undefined) return;
     const graph = await requireGraph(cache, req, res);
     if (graph === undefined) return;
-    answer(res, () => graph.isolate(query.link));
+    await answerJson(req, res, () => graph.isolateJson(query.link));
   });
 
   router.get("/:layerId/connectivity", async (req, res) => {
@@ -77,6 +92,19 @@ export function pipesRouter(cache: PipeGraphCache): Router {
     const graph = await requireGraph(cache, req, res);
     if (graph === undefined) return;
     answer(res, () => memo(graph, `connectivity:${query.limit}`, () => graph.connectivity(query.limit)));
+  });
+
+  router.get("/:layerId/cross-section", async (req, res) => {
+    const query = parseQuery(PipeCrossSectionQuerySchema, req, res);
+    if (query === undefined) return;
+    const graph = await requireGraph(cache, req, res);
+    if (graph === undefined) return;
+    try {
+      answer(res, () => crossSection(graph, query.line));
+    } catch (err) {
+      if (err instanceof CrossSectionLineError) res.status(400).json({ error: err.message });
+      else throw err;
+    }
   });
 
   router.get("/:layerId/checks/clearance", async (req, res) => {

@@ -52,26 +52,50 @@ function toSection(row: LinkRow): NetworkLink["section"] {
   };
 }
 
+/** Rows per query when loading a network: a city network in one result set is hundreds of megabytes at once. */
+const LOAD_PAGE = 20_000;
+
+/** All rows of a layer in id order, page by page (keyset pagination on the (layer_id, id) primary key). */
+async function loadPaged<R extends { id: string }>(
+  db: Database,
+  columns: string,
+  table: string,
+  layerId: string,
+): Promise<R[]> {
+  const out: R[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const { rows }: { rows: R[] } = await db.pool.query<R>(
+      `SELECT ${columns} FROM ${db.table(table)}
+        WHERE layer_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT ${LOAD_PAGE}`,
+      [layerId, after],
+    );
+    for (const r of rows) out.push(r);
+    if (rows.length < LOAD_PAGE) return out;
+    after = rows[rows.length - 1].id;
+  }
+}
+
 /** Reads a layer's network from pipe_nodes / pipe_links. */
 export async function loadPipeNetwork(
   db: Database,
   layerId: string,
 ): Promise<Pick<NetworkIndex, "nodes" | "links">> {
-  const [nodes, links] = await Promise.all([
-    db.pool.query<NodeRow>(
-      `SELECT id, kind, pipe_class, lon, lat, ground, invert, attributes
-         FROM ${db.table("pipe_nodes")} WHERE layer_id = $1 ORDER BY id`,
-      [layerId],
-    ),
-    db.pool.query<LinkRow>(
-      `SELECT id, kind, pipe_class, from_id, to_id, shape, diameter, width, height, from_invert, to_invert,
-              length, material, path, attributes
-         FROM ${db.table("pipe_links")} WHERE layer_id = $1 ORDER BY id`,
-      [layerId],
-    ),
-  ]);
+  const nodeRows = await loadPaged<NodeRow>(
+    db,
+    "id, kind, pipe_class, lon, lat, ground, invert, attributes",
+    "pipe_nodes",
+    layerId,
+  );
+  const linkRows = await loadPaged<LinkRow>(
+    db,
+    `id, kind, pipe_class, from_id, to_id, shape, diameter, width, height, from_invert, to_invert,
+     length, material, path, attributes`,
+    "pipe_links",
+    layerId,
+  );
   return {
-    nodes: nodes.rows.map((r) => ({
+    nodes: nodeRows.map((r) => ({
       id: r.id,
       kind: r.kind,
       pipeClass: r.pipe_class,
@@ -81,7 +105,7 @@ export async function loadPipeNetwork(
       invertElevation: r.invert,
       attributes: r.attributes,
     })),
-    links: links.rows.map((r) => ({
+    links: linkRows.map((r) => ({
       id: r.id,
       kind: r.kind,
       pipeClass: r.pipe_class,

@@ -41,6 +41,55 @@ function isCustomer(node: NetworkNode): boolean {
 }
 
 const CLASS_INDEX = new Map<PipeClass, number>(PIPE_CLASSES.map((c, i) => [c, i]));
+/** 1 at the index of each gravity class. */
+const GRAVITY_CLASS_INDEX = Uint8Array.from(PIPE_CLASSES, (c) => (GRAVITY_CLASSES.has(c) ? 1 : 0));
+
+/**
+ * Ids as JSON string literals in one UTF-8 buffer, so a response listing a hundred thousand of them is a copy of
+ * byte ranges rather than as many JS strings through JSON.stringify.
+ */
+class IdJson {
+  private readonly bytes: Buffer;
+  private readonly offsets: Uint32Array;
+
+  constructor(ids: readonly string[]) {
+    const quoted = ids.map((id) => JSON.stringify(id));
+    this.offsets = new Uint32Array(ids.length + 1);
+    let total = 0;
+    for (let i = 0; i < quoted.length; i++) {
+      total += Buffer.byteLength(quoted[i]);
+      this.offsets[i + 1] = total;
+    }
+    this.bytes = Buffer.from(quoted.join(""));
+  }
+
+  /** The JSON literal of id i. */
+  item(i: number): Buffer {
+    return this.bytes.subarray(this.offsets[i], this.offsets[i + 1]);
+  }
+
+  /** `[id, id, ...]` of the first `count` indices. */
+  list(indices: Int32Array, count: number): Buffer {
+    const { bytes, offsets } = this;
+    let total = 2 + Math.max(0, count - 1);
+    for (let k = 0; k < count; k++) total += offsets[indices[k] + 1] - offsets[indices[k]];
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    out[at++] = 0x5b; // [
+    for (let k = 0; k < count; k++) {
+      if (k > 0) out[at++] = 0x2c; // ,
+      const i = indices[k];
+      const end = offsets[i + 1];
+      let p = offsets[i];
+      if (end - p > 48) {
+        bytes.copy(out, at, p, end);
+        at += end - p;
+      } else while (p < end) out[at++] = bytes[p++];
+    }
+    out[at] = 0x5d; // ]
+    return out;
+  }
+}
 
 /**
  * A layer's pipe network in compact arrays (CSR adjacency), built once per layer and reused by every
@@ -67,6 +116,19 @@ export class PipeGraph {
   readonly adjLinks: Int32Array;
   /** Lazily computed, cached with the graph (the network does not change until re-registered). */
   readonly memo = new Map<string, unknown>();
+  /** Per-call scratch, allocated once per graph: a request on a city network must not allocate megabytes. */
+  private readonly scratch: {
+    nodeMark: Uint8Array;
+    linkMark: Uint8Array;
+    queue: Int32Array;
+    outNodes: Int32Array;
+    outLinks: Int32Array;
+    parentLink: Int32Array;
+    onPath: Uint8Array;
+  };
+  /** Ids as JSON literals, built with the graph so the first request does not pay for them. */
+  private readonly nodeIdJson: IdJson;
+  private readonly linkIdJson: IdJson;
 
   constructor(
     readonly nodes: readonly NetworkNode[],
@@ -123,6 +185,17 @@ export class PipeGraph {
       this.adjLinks[fill[f]++] = e;
       if (t !== f) this.adjLinks[fill[t]++] = e;
     }
+    this.scratch = {
+      nodeMark: new Uint8Array(n),
+      linkMark: new Uint8Array(m),
+      queue: new Int32Array(n + 1),
+      outNodes: new Int32Array(n),
+      outLinks: new Int32Array(m),
+      parentLink: new Int32Array(n),
+      onPath: new Uint8Array(n),
+    };
+    this.nodeIdJson = new IdJson(nodes.map((node) => node.id));
+    this.linkIdJson = new IdJson(links.map((link) => link.id));
   }
 
   get nodeCount(): number {
@@ -165,84 +238,147 @@ export class PipeGraph {
    * closed valve, and "up" along the shortest (fewest links) path back to every reachable source.
    */
   trace(from: string, direction: "up" | "down", fromType?: "link" | "node"): PipeTraceResult {
+    const r = this.traceCore(from, direction, fromType);
+    const { outNodes, outLinks } = this.scratch;
+    return {
+      start: { type: r.startType, id: from },
+      direction,
+      pipeClass: r.pipeClass,
+      mode: r.gravity ? "gravity" : "pressure",
+      nodes: Array.from(outNodes.subarray(0, r.nodes), (i) => this.nodes[i].id),
+      links: Array.from(outLinks.subarray(0, r.links), (i) => this.links[i].id),
+      counts: { nodes: r.nodes, links: r.links },
+    };
+  }
+
+  /** {@link trace} serialised as the JSON of PipeTraceResult, built from pre-encoded ids (large results). */
+  traceJson(from: string, direction: "up" | "down", fromType?: "link" | "node"): Buffer {
+    const r = this.traceCore(from, direction, fromType);
+    const { outNodes, outLinks } = this.scratch;
+    const head = {
+      start: { type: r.startType, id: from },
+      direction,
+      pipeClass: r.pipeClass,
+      mode: r.gravity ? "gravity" : "pressure",
+    };
+    return Buffer.concat([
+      Buffer.from(`${JSON.stringify(head).slice(0, -1)},"nodes":`),
+      this.nodeIds().list(outNodes, r.nodes),
+      Buffer.from(`,"links":`),
+      this.linkIds().list(outLinks, r.links),
+      Buffer.from(`,"counts":${JSON.stringify({ nodes: r.nodes, links: r.links })}}`),
+    ]);
+  }
+
+  private nodeIds(): IdJson {
+    return this.nodeIdJson;
+  }
+
+  private linkIds(): IdJson {
+    return this.linkIdJson;
+  }
+
+  /** The trace into scratch.outNodes / outLinks (valid until the next call); returns their lengths. */
+  private traceCore(
+    from: string,
+    direction: "up" | "down",
+    fromType: "link" | "node" | undefined,
+  ): { startType: "link" | "node"; pipeClass: PipeClass; gravity: boolean; nodes: number; links: number } {
     const start = this.resolveStart(from, fromType);
     const cls = start.type === "link" ? this.linkClass[start.index] : this.nodeClass(start.index);
     const pipeClass = PIPE_CLASSES[cls];
     const gravity = GRAVITY_CLASSES.has(pipeClass);
-    const nodeSeen = new Uint8Array(this.nodeCount);
-    const linkSeen = new Uint8Array(this.linkCount);
-    const outNodes: number[] = [];
-    const outLinks: number[] = [];
-    const queue = new Int32Array(this.nodeCount + 1);
+    const { nodeMark: nodeSeen, linkMark: linkSeen, queue, outNodes, outLinks } = this.scratch;
+    nodeSeen.fill(0);
+    linkSeen.fill(0);
+    const adjStart = this.adjStart;
+    const adjLinks = this.adjLinks;
+    const linkClass = this.linkClass;
+    const linkClosed = this.linkClosed;
+    const nodeClosed = this.nodeClosed;
+    const linkFrom = this.linkFrom;
+    const linkTo = this.linkTo;
+    let nOut = 0;
+    let lOut = 0;
     let head = 0;
     let tail = 0;
-    const pushNode = (v: number) => {
-      if (nodeSeen[v]) return;
-      nodeSeen[v] = 1;
-      outNodes.push(v);
-      queue[tail++] = v;
-    };
-    const pushLink = (e: number) => {
-      linkSeen[e] = 1;
-      outLinks.push(e);
-    };
 
     if (gravity) {
-      const inClass = (e: number) => GRAVITY_CLASSES.has(PIPE_CLASSES[this.linkClass[e]]);
       const next = direction === "down" ? this.linkDown : this.linkUp;
       const prev = direction === "down" ? this.linkUp : this.linkDown;
+      const gravityClass = GRAVITY_CLASS_INDEX;
+      const enter = (v: number) => {
+        if (nodeSeen[v]) return;
+        nodeSeen[v] = 1;
+        outNodes[nOut++] = v;
+        queue[tail++] = v;
+      };
       if (start.type === "link") {
-        pushLink(start.index);
-        pushNode(next[start.index]);
-      } else pushNode(start.index);
+        linkSeen[start.index] = 1;
+        outLinks[lOut++] = start.index;
+        enter(next[start.index]);
+      } else enter(start.index);
       while (head < tail) {
         const v = queue[head++];
-        for (let k = this.adjStart[v]; k < this.adjStart[v + 1]; k++) {
-          const e = this.adjLinks[k];
-          if (linkSeen[e] || prev[e] !== v || !inClass(e)) continue;
-          pushLink(e);
-          pushNode(next[e]);
+        for (let k = adjStart[v], end = adjStart[v + 1]; k < end; k++) {
+          const e = adjLinks[k];
+          if (linkSeen[e] || prev[e] !== v || !gravityClass[linkClass[e]]) continue;
+          linkSeen[e] = 1;
+          outLinks[lOut++] = e;
+          const w = next[e];
+          if (!nodeSeen[w]) {
+            nodeSeen[w] = 1;
+            outNodes[nOut++] = w;
+            queue[tail++] = w;
+          }
         }
       }
     } else if (direction === "down") {
       if (start.type === "link") {
-        pushLink(start.index);
-        if (!this.linkClosed[start.index]) {
-          for (const v of [this.linkFrom[start.index], this.linkTo[start.index]]) {
-            if (this.nodeClosed[v]) {
-              nodeSeen[v] = 1;
-              outNodes.push(v);
-            } else pushNode(v);
+        linkSeen[start.index] = 1;
+        outLinks[lOut++] = start.index;
+        if (!linkClosed[start.index]) {
+          for (const v of [linkFrom[start.index], linkTo[start.index]]) {
+            if (nodeSeen[v]) continue;
+            nodeSeen[v] = 1;
+            outNodes[nOut++] = v;
+            if (!nodeClosed[v]) queue[tail++] = v;
           }
         }
-      } else pushNode(start.index);
+      } else {
+        nodeSeen[start.index] = 1;
+        outNodes[nOut++] = start.index;
+        queue[tail++] = start.index;
+      }
       while (head < tail) {
         const v = queue[head++];
-        for (let k = this.adjStart[v]; k < this.adjStart[v + 1]; k++) {
-          const e = this.adjLinks[k];
-          if (linkSeen[e] || this.linkClass[e] !== cls || this.linkClosed[e]) continue;
-          pushLink(e);
-          const w = this.other(e, v);
+        for (let k = adjStart[v], end = adjStart[v + 1]; k < end; k++) {
+          const e = adjLinks[k];
+          if (linkSeen[e] || linkClass[e] !== cls || linkClosed[e]) continue;
+          linkSeen[e] = 1;
+          outLinks[lOut++] = e;
+          const w = linkFrom[e] === v ? linkTo[e] : linkFrom[e];
           if (nodeSeen[w]) continue;
-          if (this.nodeClosed[w]) {
-            // A closed valve node is reached but not passed.
-            nodeSeen[w] = 1;
-            outNodes.push(w);
-          } else pushNode(w);
+          // A closed valve node is reached but not passed.
+          nodeSeen[w] = 1;
+          outNodes[nOut++] = w;
+          if (!nodeClosed[w]) queue[tail++] = w;
         }
       }
     } else {
       // BFS tree from the start; then walk back from every reached source.
-      const parentLink = new Int32Array(this.nodeCount).fill(-1);
+      const { parentLink, onPath } = this.scratch;
+      parentLink.fill(-1);
+      onPath.fill(0);
       const seeds: number[] =
-        start.type === "link" && !this.linkClosed[start.index]
-          ? [this.linkFrom[start.index], this.linkTo[start.index]]
+        start.type === "link" && !linkClosed[start.index]
+          ? [linkFrom[start.index], linkTo[start.index]]
           : start.type === "node"
             ? [start.index]
             : [];
       const startLink = start.type === "link" ? start.index : -1;
       for (const s of seeds) {
-        if (nodeSeen[s] || (this.nodeClosed[s] && start.type === "link")) continue;
+        if (nodeSeen[s] || (nodeClosed[s] && start.type === "link")) continue;
         nodeSeen[s] = 1;
         queue[tail++] = s;
       }
@@ -250,39 +386,36 @@ export class PipeGraph {
       while (head < tail) {
         const v = queue[head++];
         if (this.nodeIsSource[v]) sources.push(v);
-        for (let k = this.adjStart[v]; k < this.adjStart[v + 1]; k++) {
-          const e = this.adjLinks[k];
-          if (e === startLink || this.linkClass[e] !== cls || this.linkClosed[e]) continue;
-          const w = this.other(e, v);
-          if (nodeSeen[w] || this.nodeClosed[w]) continue;
+        for (let k = adjStart[v], end = adjStart[v + 1]; k < end; k++) {
+          const e = adjLinks[k];
+          if (e === startLink || linkClass[e] !== cls || linkClosed[e]) continue;
+          const w = linkFrom[e] === v ? linkTo[e] : linkFrom[e];
+          if (nodeSeen[w] || nodeClosed[w]) continue;
           nodeSeen[w] = 1;
           parentLink[w] = e;
           queue[tail++] = w;
         }
       }
-      const onPathNode = new Uint8Array(this.nodeCount);
-      if (startLink >= 0) pushLink(startLink);
-      for (const s of sources) {
-        let v = s;
-        while (!onPathNode[v]) {
-          onPathNode[v] = 1;
-          outNodes.push(v);
+      if (startLink >= 0) {
+        linkSeen[startLink] = 1;
+        outLinks[lOut++] = startLink;
+      }
+      for (const src of sources) {
+        let v = src;
+        while (!onPath[v]) {
+          onPath[v] = 1;
+          outNodes[nOut++] = v;
           const e = parentLink[v];
           if (e < 0) break;
-          if (!linkSeen[e]) pushLink(e);
-          v = this.other(e, v);
+          if (!linkSeen[e]) {
+            linkSeen[e] = 1;
+            outLinks[lOut++] = e;
+          }
+          v = linkFrom[e] === v ? linkTo[e] : linkFrom[e];
         }
       }
     }
-    return {
-      start: { type: start.type, id: from },
-      direction,
-      pipeClass,
-      mode: gravity ? "gravity" : "pressure",
-      nodes: outNodes.map((i) => this.nodes[i].id),
-      links: outLinks.map((i) => this.links[i].id),
-      counts: { nodes: outNodes.length, links: outLinks.length },
-    };
+    return { startType: start.type, pipeClass, gravity, nodes: nOut, links: lOut };
   }
 
   /**
@@ -292,23 +425,83 @@ export class PipeGraph {
    * no source reaches any more once it is shut off, are affected.
    */
   isolate(linkId: string): PipeIsolationResult {
+    const r = this.isolateCore(linkId);
+    const nodeId = (i: number) => this.nodes[i].id;
+    const linkId_ = (i: number) => this.links[i].id;
+    const valves = r.valves.map((v) => (v >= 0 ? nodeId(v) : linkId_(-v - 1)));
+    const customers = r.customers.map(nodeId);
+    return {
+      link: linkId,
+      valves,
+      isolatedLinks: r.isoLinks.map(linkId_),
+      isolatedNodes: r.isoNodes.map(nodeId),
+      affected: { customers },
+      counts: {
+        valves: valves.length,
+        isolatedLinks: r.isoLinks.length,
+        isolatedNodes: r.isoNodes.length,
+        customers: customers.length,
+      },
+    };
+  }
+
+  /** {@link isolate} serialised as the JSON of PipeIsolationResult. */
+  isolateJson(linkId: string): Buffer {
+    const r = this.isolateCore(linkId);
+    const nodes = this.nodeIds();
+    const links = this.linkIds();
+    // Valves are valve nodes and valve links, in the order found.
+    const valveJson = Buffer.concat([
+      Buffer.from("["),
+      ...r.valves.flatMap((v, i) => {
+        const id = v >= 0 ? nodes.item(v) : links.item(-v - 1);
+        return i > 0 ? [Buffer.from(","), id] : [id];
+      }),
+      Buffer.from("]"),
+    ]);
+    const counts = {
+      valves: r.valves.length,
+      isolatedLinks: r.isoLinks.length,
+      isolatedNodes: r.isoNodes.length,
+      customers: r.customers.length,
+    };
+    return Buffer.concat([
+      Buffer.from(`{"link":${JSON.stringify(linkId)},"valves":`),
+      valveJson,
+      Buffer.from(`,"isolatedLinks":`),
+      links.list(Int32Array.from(r.isoLinks), r.isoLinks.length),
+      Buffer.from(`,"isolatedNodes":`),
+      nodes.list(Int32Array.from(r.isoNodes), r.isoNodes.length),
+      Buffer.from(`,"affected":{"customers":`),
+      nodes.list(Int32Array.from(r.customers), r.customers.length),
+      Buffer.from(`},"counts":${JSON.stringify(counts)}}`),
+    ]);
+  }
+
+  /** Valves are node indices (>= 0) or -(link index) - 1. */
+  private isolateCore(linkId: string): {
+    valves: number[];
+    isoLinks: number[];
+    isoNodes: number[];
+    customers: number[];
+  } {
     const burst = this.linkIndex.get(linkId);
     if (burst === undefined) throw new PipeNotFoundError(`no link with id "${linkId}"`);
     const cls = this.linkClass[burst];
-    const nodeState = new Uint8Array(this.nodeCount); // 1 isolated, 2 boundary valve node
-    const linkState = new Uint8Array(this.linkCount); // 1 isolated, 2 boundary valve link, 3 visited closed
-    const valves: string[] = [];
+    const { nodeMark: nodeState, linkMark: linkState, queue, onPath: fed } = this.scratch;
+    nodeState.fill(0); // 1 isolated, 2 boundary valve node
+    linkState.fill(0); // 1 isolated, 2 boundary valve link, 3 visited closed
+    const valves: number[] = [];
     const isoNodes: number[] = [];
     const isoLinks: number[] = [burst];
     linkState[burst] = 1;
-    const queue = new Int32Array(this.nodeCount + 1);
     let head = 0;
     let tail = 0;
     const reach = (v: number) => {
       if (nodeState[v]) return;
       if (this.nodeIsValve[v]) {
         nodeState[v] = 2;
-        if (!this.nodeClosed[v]) valves.push(this.nodes[v].id);
+        if (!this.nodeClosed[v]) valves.push(v);
         return;
       }
       nodeState[v] = 1;
@@ -324,7 +517,7 @@ export class PipeGraph {
         if (linkState[e] || this.linkClass[e] !== cls) continue;
         if (this.linkIsValve[e]) {
           linkState[e] = 2;
-          if (!this.linkClosed[e]) valves.push(this.links[e].id);
+          if (!this.linkClosed[e]) valves.push(-e - 1);
           continue;
         }
         if (this.linkClosed[e]) {
@@ -338,12 +531,12 @@ export class PipeGraph {
     }
 
     // Which nodes do the sources still reach with the area shut off?
-    const fed = new Uint8Array(this.nodeCount);
+    fed.fill(0);
     head = 0;
     tail = 0;
     let anySource = false;
-    for (let v = 0; v < this.nodeCount; v++) {
-      if (!this.nodeIsSource[v] || this.nodeClass(v) !== cls) continue;
+    for (const v of this.sourceNodes()) {
+      if (this.nodeClass(v) !== cls) continue;
       // A network without any source (e.g. gravity) has nothing to be cut off from.
       anySource = true;
       if (nodeState[v] === 0) {
@@ -362,27 +555,27 @@ export class PipeGraph {
         queue[tail++] = w;
       }
     }
-    const customers: string[] = [];
-    for (let v = 0; v < this.nodeCount; v++) {
-      if (!this.nodeIsCustomer[v]) continue;
-      if (nodeState[v] === 1) customers.push(this.nodes[v].id);
+    const customers: number[] = [];
+    for (const v of this.customerNodes()) {
+      if (nodeState[v] === 1) customers.push(v);
       else if (anySource && !fed[v] && this.nodeClass(v) === cls && this.touchesClass(v, cls)) {
-        customers.push(this.nodes[v].id);
+        customers.push(v);
       }
     }
-    return {
-      link: linkId,
-      valves,
-      isolatedLinks: isoLinks.map((e) => this.links[e].id),
-      isolatedNodes: isoNodes.map((v) => this.nodes[v].id),
-      affected: { customers },
-      counts: {
-        valves: valves.length,
-        isolatedLinks: isoLinks.length,
-        isolatedNodes: isoNodes.length,
-        customers: customers.length,
-      },
-    };
+    return { valves, isoLinks, isoNodes, customers };
+  }
+
+  private sourceList: Int32Array | undefined;
+  private customerList: Int32Array | undefined;
+
+  private sourceNodes(): Int32Array {
+    this.sourceList ??= Int32Array.from(this.nodes.keys()).filter((v) => this.nodeIsSource[v] === 1);
+    return this.sourceList;
+  }
+
+  private customerNodes(): Int32Array {
+    this.customerList ??= Int32Array.from(this.nodes.keys()).filter((v) => this.nodeIsCustomer[v] === 1);
+    return this.customerList;
   }
 
   private touchesClass(v: number, cls: number): boolean {

@@ -8,6 +8,9 @@ import { fetchLayers } from "./catalog.ts";
 import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "./i18n.ts";
 import { LayerPanel } from "./layer-panel.ts";
 import { MapLayer } from "./layers.ts";
+import { CrossSectionTool } from "./pipes/cross-section.ts";
+import { DrawTool } from "./pipes/draw-tool.ts";
+import { Excavation } from "./pipes/excavation.ts";
 import { PipePanel } from "./pipes/pipe-panel.ts";
 import { PipeTools } from "./pipes/pipe-tools.ts";
 import { openProfile } from "./pipes/profile.ts";
@@ -42,8 +45,11 @@ async function main(): Promise<void> {
   });
   new StatusBar(viewer, byId("status-bar"));
 
+  const drawTool = new DrawTool(viewer);
   const clicks = new ScreenSpaceEventHandler(viewer.scene.canvas);
   clicks.setInputAction((click: { position: Cartesian2 }) => {
+    // Clicks while drawing a pit or a section line are points, not picks.
+    if (drawTool.active) return;
     // Empty space (globe or sky) clears the selection.
     selection.select(pickFeature(viewer, click.position));
   }, ScreenSpaceEventType.LEFT_CLICK);
@@ -53,6 +59,11 @@ async function main(): Promise<void> {
   const pipePanel = new PipePanel(byId("pipe-panel"));
   pipePanel.onProfile = (tools) => void openProfile(tools);
   let mapLayers: MapLayer[] = [];
+  const excavation = new Excavation(viewer, drawTool, () =>
+    mapLayers.flatMap((l) => (l.layer.type !== "pipes" && l.tileset ? [l.tileset] : [])),
+  );
+  const crossSection = new CrossSectionTool(viewer, drawTool, () => pipePanel.activeTools);
+  pipePanel.sceneTools = { excavation, crossSection };
   let bimTools: BimTools[] = [];
   // Clicking an element of another BIM layer brings that layer's tools forward.
   selection.onChange(() => {
@@ -67,6 +78,7 @@ async function main(): Promise<void> {
     ready,
     () => bimPanel.activeTools,
     () => pipePanel.activeTools,
+    { excavation, crossSection },
   );
 
   const tilesStatus = byId("tiles-status");

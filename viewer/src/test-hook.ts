@@ -1,8 +1,11 @@
 import { Cartesian2, Cartesian3, type Cesium3DTileFeature, SceneTransforms, type Viewer } from "cesium";
 import type { BimTools, BimToolsState } from "./bim/bim-tools.ts";
 import type { MapLayer } from "./layers.ts";
+import type { CrossSectionState, CrossSectionTool } from "./pipes/cross-section.ts";
+import type { Excavation, ExcavationState } from "./pipes/excavation.ts";
 import type { PipeTools, PipeToolsState } from "./pipes/pipe-tools.ts";
 import { type FeatureProperties, featureProperties, pickFeature, type Selection } from "./selection.ts";
+import { openVideoPopup } from "./video/video-player.ts";
 
 /** A feature found on screen: where a real mouse click (viewport CSS pixels) will hit it. */
 export interface FeatureOnScreen {
@@ -47,6 +50,15 @@ export interface CimViewerHook {
   pipeFeatureColor(id: string): string | null;
   /** Flies the camera close to a pipe node or link (as a listed result does); resolves when it arrives. */
   pipesFlyTo(id: string): Promise<boolean>;
+  /** Pits dug (outlines, depth) and the globe's clipping polygons, or null without pipe tools. */
+  excavation(): ExcavationState | null;
+  /** Cross-section tool: drawn line, crossed pipe ids, whether the chart is open; null without pipe tools. */
+  crossSection(): CrossSectionState | null;
+  /**
+   * Opens the camera video popup on a stream URL, as a camera click will; the test then reads the
+   * `.video-popup video` element itself. Until camera icons exist this is the only way in.
+   */
+  openVideo(url: string, title?: string): void;
 }
 
 /** Grid step and "squarely on" margin (CSS pixels) of findFeatureOnScreen; thin pipes need small ones. */
@@ -68,6 +80,7 @@ export function installTestHook(
   ready: Promise<void>,
   bimTools: () => BimTools | undefined = () => undefined,
   pipeTools: () => PipeTools | undefined = () => undefined,
+  sceneTools?: { excavation: Excavation; crossSection: CrossSectionTool },
 ): void {
   let isReady = false;
   void ready.then(() => {
@@ -104,6 +117,11 @@ export function installTestHook(
     pipes: () => pipeTools()?.state() ?? null,
     pipeFeatureColor: (id) => pipeTools()?.featureById(id)?.color.toCssColorString() ?? null,
     pipesFlyTo: async (id) => (await pipeTools()?.flyToFeature(id)) ?? false,
+    excavation: () => sceneTools?.excavation.state() ?? null,
+    crossSection: () => sceneTools?.crossSection.state() ?? null,
+    openVideo: (url, title) => {
+      openVideoPopup(document.body, { url, title: title ?? url });
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { NODE_KINDS, PIPE_CLASSES } from "../../../models/pipes.ts";
 
@@ -16,6 +17,7 @@ export const POINT_FIELDS = [
   "feature",
   "appurtenance",
   "pipeClass",
+  "bottomElevation",
 ] as const;
 export type PointField = (typeof POINT_FIELDS)[number];
 
@@ -36,6 +38,12 @@ export const LINE_FIELDS = [
   "flow",
   "length",
   "lineId",
+  "fromElevation",
+  "toElevation",
+  "fromInvertElevation",
+  "toInvertElevation",
+  "fromTopElevation",
+  "toTopElevation",
 ] as const;
 export type LineField = (typeof LINE_FIELDS)[number];
 
@@ -51,7 +59,8 @@ export const POINT_HEADERS: Record<PointField, readonly string[]> = {
   wellDepth: ["井底深", "井深", "井底埋深"],
   feature: ["特征", "特征点"],
   appurtenance: ["附属物", "附属设施"],
-  pipeClass: ["管线类别", "类别", "管类", "管线种类"],
+  pipeClass: ["管线类别", "类别", "管类", "管线种类", "管线类型", "管类代码"],
+  bottomElevation: ["井底高程", "井底标高", "管底高程"],
 };
 
 export const LINE_HEADERS: Record<LineField, readonly string[]> = {
@@ -67,10 +76,18 @@ export const LINE_HEADERS: Record<LineField, readonly string[]> = {
   burial: ["埋设方式"],
   owner: ["权属单位", "权属"],
   year: ["埋设年代", "建设年代", "埋设日期"],
-  pipeClass: ["管线类别", "类别", "管类", "管线种类"],
+  pipeClass: ["管线类别", "类别", "管类", "管线种类", "管线类型", "管类代码"],
   flow: ["流向"],
   length: ["长度", "管长", "管段长度"],
-  lineId: ["管线段号", "管段号", "线号", "段号"],
+  lineId: ["管线段号", "管段号", "线号", "段号", "管线编号"],
+  // Elevations of the pipe at its ends: 起点高程 follows the class's depth convention (drainage: invert,
+  // others: top); the explicit 管底 / 管顶 headers say which they are.
+  fromElevation: ["起点高程", "起点标高", "起点管线高程"],
+  toElevation: ["终点高程", "终点标高", "终点管线高程"],
+  fromInvertElevation: ["起点管底高程", "起点管内底高程", "起点底高程", "起点管底标高"],
+  toInvertElevation: ["终点管底高程", "终点管内底高程", "终点底高程", "终点管底标高"],
+  fromTopElevation: ["起点管顶高程", "起点顶高程", "起点管顶标高"],
+  toTopElevation: ["终点管顶高程", "终点顶高程", "终点管顶标高"],
 };
 
 /** Header comparison form: no whitespace, no trailing unit in brackets ("埋深（m）" → "埋深"), upper case. */
@@ -84,8 +101,9 @@ export function normalizeHeader(header: string): string {
 /**
  * User mapping (JSON): source header → canonical field (an English field key such as "pointId" or a default
  * Chinese header such as "物探点号"), for both tables (`columns`) or one (`points`, `lines`); `classes` maps class
- * values (codes, names, id prefixes) to pipe classes and `kinds` maps 附属物 / 特征 values to node kinds.
- * A flat object of header → field pairs is accepted as `columns`.
+ * values (codes, names, id prefixes) to pipe classes and `kinds` maps 附属物 / 特征 values to node kinds;
+ * `depths` overrides what 埋深 (and 起点高程 / 终点高程) measure to per class ("invert" or "top").
+ * A flat object of header → field pairs is accepted as `columns`. Used by the CJJ, GeoJSON and Shapefile readers.
  */
 export interface CjjMapping {
   columns?: Record<string, string>;
@@ -93,6 +111,7 @@ export interface CjjMapping {
   lines?: Record<string, string>;
   classes?: Record<string, (typeof PIPE_CLASSES)[number]>;
   kinds?: Record<string, (typeof NODE_KINDS)[number]>;
+  depths?: Partial<Record<(typeof PIPE_CLASSES)[number], "invert" | "top">>;
 }
 
 const HeaderMap = z.record(z.string(), z.string());
@@ -103,16 +122,17 @@ export const CjjMappingSchema = z
     lines: HeaderMap.optional(),
     classes: z.record(z.string(), z.enum(PIPE_CLASSES)).optional(),
     kinds: z.record(z.string(), z.enum(NODE_KINDS)).optional(),
+    depths: z.partialRecord(z.enum(PIPE_CLASSES), z.enum(["invert", "top"])).optional(),
   })
   .strict();
 
-const SECTION_KEYS = new Set(["columns", "points", "lines", "classes", "kinds"]);
+const SECTION_KEYS = new Set(["columns", "points", "lines", "classes", "kinds", "depths"]);
 
 /** Validates a mapping (object or JSON text); throws an Error naming the bad entry. */
 export function parseCjjMapping(input: unknown): CjjMapping {
   const raw = typeof input === "string" ? (JSON.parse(input) as unknown) : input;
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw)) throw new Error("CJJ mapping must be a JSON object");
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new Error("mapping must be a JSON object");
   const structured: Record<string, unknown> = {};
   const flat: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
@@ -125,7 +145,7 @@ export function parseCjjMapping(input: unknown): CjjMapping {
   const parsed = CjjMappingSchema.safeParse(structured);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new Error(`invalid CJJ mapping at ${first.path.join(".") || "(root)"}: ${first.message}`);
+    throw new Error(`invalid mapping at ${first.path.join(".") || "(root)"}: ${first.message}`);
   }
   const mapping = parsed.data;
   for (const [table, map] of [
@@ -137,13 +157,40 @@ export function parseCjjMapping(input: unknown): CjjMapping {
       const tables: TableKind[] = table === "columns" ? ["points", "lines"] : [table];
       if (!tables.some((t) => resolveTarget(t, target))) {
         throw new Error(
-          `invalid CJJ mapping: "${header}" → "${target}" is not a ${tables.join("/")} field ` +
-            `(${[...POINT_FIELDS, ...LINE_FIELDS].filter((f, i, a) => a.indexOf(f) === i).join(", ")} or their Chinese headers)`,
+          `invalid mapping: "${header}" → "${target}" is not a ${tables.join("/")} field ` +
+            `(${tables
+              .flatMap((t): readonly string[] => (t === "points" ? POINT_FIELDS : LINE_FIELDS))
+              .filter((f, i, a) => a.indexOf(f) === i)
+              .join(", ")} or their Chinese headers)`,
         );
       }
     }
   }
   return mapping;
+}
+
+/**
+ * Reads a mapping file (`--mapping <file.json>`); errors name the file and the bad entry (or the JSON position).
+ */
+export async function readMappingFile(path: string): Promise<CjjMapping> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === "ENOENT" ? "mapping file not found" : (err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new Error(`${path}: mapping is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseCjjMapping(raw);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
 }
 
 /** A mapping target (field key or any default header) → the field of this table, or undefined. */

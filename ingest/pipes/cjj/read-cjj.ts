@@ -61,7 +61,7 @@ export interface ReadCjjOptions {
   mapping?: CjjMapping | string;
   /** Throw a {@link CjjImportError} listing the issues when any error was found, instead of skipping rows. */
   strict?: boolean;
-  /** What 埋深 measures to, per class; merged over {@link DEFAULT_DEPTH_CONVENTION}. */
+  /** What 埋深 measures to, per class; merged over {@link DEFAULT_DEPTH_CONVENTION} and the mapping's `depths`. */
   depthConvention?: Partial<Record<PipeClass, DepthReference>>;
 }
 
@@ -118,13 +118,16 @@ interface LinkRecord {
   row: number;
   fromDepth: number | null;
   toDepth: number | null;
+  /** 起点/终点 管底高程, 管顶高程 and 高程 (by the class's convention), when the table has them. */
+  fromElevations: EndElevations;
+  toElevations: EndElevations;
 }
 
 export async function readCjjTables(options: ReadCjjOptions): Promise<PipeNetwork> {
   const mapping = parseCjjMapping(options.mapping);
   const crs = options.crs?.trim() || undefined;
   if (crs) resolveSourceCrs(crs); // fails early on an unsupported CRS
-  const convention = { ...DEFAULT_DEPTH_CONVENTION, ...options.depthConvention };
+  const convention = { ...DEFAULT_DEPTH_CONVENTION, ...mapping.depths, ...options.depthConvention };
   const issues: ImportIssue[] = [];
   const issue = (
     file: string,
@@ -306,6 +309,17 @@ export async function readCjjTables(options: ReadCjjOptions): Promise<PipeNetwor
       segments.set(key, { file: table.file, row: raw.row });
       const fromDepth = numberCell(cell("fromDepth"), col("fromDepth"), "start depth", true, at);
       const toDepth = numberCell(cell("toDepth"), col("toDepth"), "end depth", true, at);
+      const elevations = (f: "from" | "to"): EndElevations => {
+        const what = f === "from" ? "start" : "end";
+        const field = (suffix: "InvertElevation" | "TopElevation" | "Elevation") =>
+          `${f}${suffix}` as LineField;
+        const num = (k: LineField, label: string) => numberCell(cell(k), col(k), label, false, at);
+        return {
+          invert: num(field("InvertElevation"), `${what} invert elevation`),
+          top: num(field("TopElevation"), `${what} top elevation`),
+          byConvention: num(field("Elevation"), `${what} elevation`),
+        };
+      };
       const length = numberCell(cell("length"), col("length"), "length", true, at);
       const section = readSection(cell("section"), cell("diameter"), col("section"), col("diameter"), at);
       let pipeClass: PipeClass | undefined;
@@ -328,6 +342,8 @@ export async function readCjjTables(options: ReadCjjOptions): Promise<PipeNetwor
         row: raw.row,
         fromDepth,
         toDepth,
+        fromElevations: elevations("from"),
+        toElevations: elevations("to"),
         link: {
           id,
           kind: GRAVITY_CLASSES.has(pipeClass) ? "conduit" : "pipe",
@@ -402,8 +418,12 @@ export async function readCjjTables(options: ReadCjjOptions): Promise<PipeNetwor
     const from = points.get(link.from)!;
     const to = points.get(link.to)!;
     const reference = convention[link.pipeClass];
-    link.fromInvert = linkInvert(from, rec.fromDepth, link.section, reference);
-    link.toInvert = linkInvert(to, rec.toDepth, link.section, reference);
+    link.fromInvert =
+      elevationInvert(rec.fromElevations, link.section, reference) ??
+      linkInvert(from, rec.fromDepth, link.section, reference);
+    link.toInvert =
+      elevationInvert(rec.toElevations, link.section, reference) ??
+      linkInvert(to, rec.toDepth, link.section, reference);
   }
   for (const [file, list] of unknownLinks) {
     issue(
@@ -538,7 +558,7 @@ export function parseNumber(text: string | null): number | null {
 }
 
 /** Reads an optional numeric cell; an unreadable (or, for depths and lengths, negative) value is an error and dropped. */
-function numberCell(
+export function numberCell(
   text: string | null,
   column: string | null,
   what: string,
@@ -559,7 +579,7 @@ function numberCell(
 }
 
 /** 断面尺寸 (width x height) first, else 管径; a missing size is a warning, an unreadable one an error. */
-function readSection(
+export function readSection(
   sectionText: string | null,
   diameterText: string | null,
   sectionColumn: string | null,
@@ -588,7 +608,7 @@ function readSection(
 }
 
 /** The class most of a point's segments have (ties: first met), or null without classed segments. */
-function majorityClass(links: readonly PipeLink[]): PipeClass | null {
+export function majorityClass(links: readonly PipeLink[]): PipeClass | null {
   const counts = new Map<PipeClass, number>();
   for (const l of links)
     if (l.pipeClass !== "UNKNOWN") counts.set(l.pipeClass, (counts.get(l.pipeClass) ?? 0) + 1);
@@ -608,8 +628,8 @@ function majorityClass(links: readonly PipeLink[]): PipeClass | null {
  * largest section height of its segments when 埋深 is measured to the pipe top (so the invert is the pipe bottom;
  * with no known size, ground − 埋深).
  */
-function nodeInvert(
-  p: PointRecord,
+export function nodeInvert(
+  p: Pick<PointRecord, "ground" | "depth" | "wellDepth">,
   pipeClass: PipeClass,
   reference: DepthReference,
   links: readonly PipeLink[],
@@ -641,7 +661,29 @@ function linkInvert(
   return round(p.ground - depth - sectionHeight(section));
 }
 
+interface EndElevations {
+  invert: number | null;
+  top: number | null;
+  byConvention: number | null;
+}
+
+/**
+ * A segment end's invert from recorded elevations, which win over depths: 管底高程 as is, 管顶高程 less the section
+ * height, 高程 by the class's convention. A top without a known size gives null, as for depths.
+ */
+function elevationInvert(
+  e: EndElevations,
+  section: Section | null,
+  reference: DepthReference,
+): number | null {
+  if (e.invert !== null) return round(e.invert);
+  const top = e.top ?? (reference === "top" ? e.byConvention : null);
+  if (top !== null) return section ? round(top - sectionHeight(section)) : null;
+  if (e.byConvention !== null) return round(e.byConvention);
+  return null;
+}
+
 /** Millimetre rounding, so that 20.5 − 1.2 − 0.3 reads 19 rather than 18.999999999999996. */
-function round(v: number): number {
+export function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }

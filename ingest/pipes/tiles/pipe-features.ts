@@ -28,7 +28,7 @@ export interface PipeFeature {
   north: number;
   minH: number;
   maxH: number;
-  properties: Record<string, string | number | boolean | null>;
+  readonly properties: Record<string, string | number | boolean | null>;
 }
 
 export const DEFAULT_LINK_DIAMETER = 0.1;
@@ -91,15 +91,6 @@ export function pipeFeatures(net: PipeNetwork, crs: SourceCrs, scale = 1): PipeF
       shape = { type: "cylinder", centre: [lon, lat, 0], z0, z1: z0 + SYMBOL_HEIGHT, radius: SYMBOL_RADIUS };
     }
     if (shape?.type !== "cylinder") continue;
-    const props = {
-      ...n.attributes,
-      id: n.id,
-      feature: "node",
-      kind: n.kind,
-      pipeClass: n.pipeClass,
-      groundElevation: n.groundElevation,
-      invertElevation: n.invertElevation,
-    };
     features.push(
       withBounds(
         {
@@ -110,7 +101,7 @@ export function pipeFeatures(net: PipeNetwork, crs: SourceCrs, scale = 1): PipeF
           lon,
           lat,
           size: Math.max(shape.z1 - shape.z0, shape.radius * 2),
-          properties: props,
+          source: n,
         },
         [
           [lon, lat, shape.z0],
@@ -143,23 +134,6 @@ export function pipeFeatures(net: PipeNetwork, crs: SourceCrs, scale = 1): PipeF
     const half = shape.type === "tube" ? shape.diameter / 2 : Math.hypot(shape.width, shape.height) / 2;
     const mid = path[Math.floor(path.length / 2)];
     const centre = path.length % 2 === 0 ? midpoint(path[path.length / 2 - 1], mid) : mid;
-    const props = {
-      ...l.attributes,
-      id: l.id,
-      feature: "link",
-      kind: l.kind,
-      pipeClass: l.pipeClass,
-      from: l.from,
-      to: l.to,
-      sectionShape: section?.shape ?? null,
-      diameter: section?.shape === "circular" ? section.diameter : null,
-      width: section && section.shape !== "circular" ? section.width : null,
-      height: section && section.shape !== "circular" ? section.height : null,
-      fromInvert: l.fromInvert,
-      toInvert: l.toInvert,
-      length: l.length,
-      material: l.material,
-    };
     features.push(
       withBounds(
         {
@@ -170,7 +144,7 @@ export function pipeFeatures(net: PipeNetwork, crs: SourceCrs, scale = 1): PipeF
           lon: centre[0],
           lat: centre[1],
           size: Math.max(drawnLength, half * 2),
-          properties: props,
+          source: l,
         },
         path,
         // Mitred bends stretch the section: allow twice its half-size horizontally and vertically.
@@ -223,11 +197,92 @@ function midpoint(p: Geo, q: Geo): Geo {
   return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2];
 }
 
-function withBounds(
-  f: Omit<PipeFeature, "west" | "south" | "east" | "north" | "minH" | "maxH">,
-  points: Geo[],
-  pad: number,
-): PipeFeature {
+type FeatureInit = Omit<PipeFeature, "west" | "south" | "east" | "north" | "minH" | "maxH" | "properties"> & {
+  source: PipeNode | PipeLink;
+};
+
+/**
+ * A feature whose property record is built when asked for: held for every feature of a city network the records
+ * (source attributes copied next to the typed fields) would be the largest thing in memory.
+ */
+class Feature implements PipeFeature {
+  id: string;
+  role: "node" | "link";
+  shape: PipeShape;
+  color: [number, number, number, number];
+  lon: number;
+  lat: number;
+  size: number;
+  west = 0;
+  south = 0;
+  east = 0;
+  north = 0;
+  minH = 0;
+  maxH = 0;
+  private readonly source: PipeNode | PipeLink;
+
+  constructor(f: FeatureInit) {
+    this.id = f.id;
+    this.role = f.role;
+    this.shape = f.shape;
+    this.color = f.color;
+    this.lon = f.lon;
+    this.lat = f.lat;
+    this.size = f.size;
+    this.source = f.source;
+  }
+
+  get properties(): PipeFeature["properties"] {
+    return this.role === "node"
+      ? nodeProperties(this.source as PipeNode)
+      : linkProperties(this.source as PipeLink);
+  }
+}
+
+/** Source attributes first, then the typed fields (which win on a name clash). A for-in copy: spreading the
+ * reader's records was several times slower. */
+function withAttributes(
+  attributes: Record<string, unknown>,
+  typed: Record<string, string | number | boolean | null>,
+): PipeFeature["properties"] {
+  const out: PipeFeature["properties"] = {};
+  for (const k in attributes) out[k] = attributes[k] as string | number | boolean | null;
+  for (const k in typed) out[k] = typed[k];
+  return out;
+}
+
+function nodeProperties(n: PipeNode): PipeFeature["properties"] {
+  return withAttributes(n.attributes, {
+    id: n.id,
+    feature: "node",
+    kind: n.kind,
+    pipeClass: n.pipeClass,
+    groundElevation: n.groundElevation,
+    invertElevation: n.invertElevation,
+  });
+}
+
+function linkProperties(l: PipeLink): PipeFeature["properties"] {
+  const section = l.section;
+  return withAttributes(l.attributes, {
+    id: l.id,
+    feature: "link",
+    kind: l.kind,
+    pipeClass: l.pipeClass,
+    from: l.from,
+    to: l.to,
+    sectionShape: section?.shape ?? null,
+    diameter: section?.shape === "circular" ? section.diameter : null,
+    width: section && section.shape !== "circular" ? section.width : null,
+    height: section && section.shape !== "circular" ? section.height : null,
+    fromInvert: l.fromInvert,
+    toInvert: l.toInvert,
+    length: l.length,
+    material: l.material,
+  });
+}
+
+function withBounds(init: FeatureInit, points: Geo[], pad: number): PipeFeature {
   let west = Number.POSITIVE_INFINITY;
   let south = Number.POSITIVE_INFINITY;
   let east = Number.NEGATIVE_INFINITY;
@@ -244,15 +299,14 @@ function withBounds(
   }
   const dLat = pad / METRES_PER_DEGREE;
   const dLon = dLat / Math.max(Math.cos(((south + north) / 2) * (Math.PI / 180)), 1e-6);
-  const cylinder = f.shape.type === "cylinder";
-  return {
-    ...f,
-    west: west - dLon,
-    east: east + dLon,
-    south: south - dLat,
-    north: north + dLat,
-    // A cylinder's caps are exactly at z0 / z1; a swept section reaches `pad` above and below its centreline.
-    minH: cylinder ? minH : minH - pad,
-    maxH: cylinder ? maxH : maxH + pad,
-  };
+  const cylinder = init.shape.type === "cylinder";
+  const f = new Feature(init);
+  f.west = west - dLon;
+  f.east = east + dLon;
+  f.south = south - dLat;
+  f.north = north + dLat;
+  // A cylinder's caps are exactly at z0 / z1; a swept section reaches `pad` above and below its centreline.
+  f.minH = cylinder ? minH : minH - pad;
+  f.maxH = cylinder ? maxH : maxH + pad;
+  return f;
 }

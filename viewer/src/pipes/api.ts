@@ -9,7 +9,7 @@ import { apiUrl, tilesetUrl } from "../catalog.ts";
 
 export type { PipeIsolationResult, PipeTraceResult };
 
-async function getJson(url: URL | string, signal?: AbortSignal): Promise<unknown> {
+export async function getJson(url: URL | string, signal?: AbortSignal): Promise<unknown> {
   const res = await fetch(url, { signal, headers: { Accept: "application/json" } });
   if (!res.ok) {
     let message = `HTTP ${res.status}`;

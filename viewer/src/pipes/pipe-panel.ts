@@ -1,6 +1,8 @@
 import { h } from "../dom.ts";
 import { onLangChange, t } from "../i18n.ts";
 import { PIPE_CLASS_COLORS, type PipeClassCode } from "./classes.ts";
+import type { CrossSectionTool } from "./cross-section.ts";
+import type { Excavation } from "./excavation.ts";
 import type { PipeTools } from "./pipe-tools.ts";
 import { RESULT_COLORS } from "./style.ts";
 
@@ -24,6 +26,8 @@ export class PipePanel {
   private tools: PipeTools | undefined;
   /** Opens the longitudinal profile of the current trace result (set by main when available). */
   onProfile: ((tools: PipeTools) => void) | undefined;
+  /** Excavation and cross-section tools (set by main): their blocks become panel sections. */
+  sceneTools: { excavation: Excavation; crossSection: CrossSectionTool } | undefined;
 
   constructor(private readonly root: HTMLElement) {
     onLangChange(() => this.build());
@@ -56,6 +60,12 @@ export class PipePanel {
       this.section("legend", t("pipes.legend.title"), this.legendBlock(tools)),
       this.section("analysis", t("pipes.analysis.title"), this.analysisBlock(tools)),
     );
+    if (this.sceneTools) {
+      this.root.append(
+        this.section("excavation", t("pipes.excavation.title"), this.sceneTools.excavation.block()),
+        this.section("cross-section", t("pipes.section.heading"), this.sceneTools.crossSection.block()),
+      );
+    }
     this.sync();
   }
 
