@@ -4,12 +4,19 @@ import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { pinoHttp } from "pino-http";
 import type { RegisterLayer } from "../models/layer.ts";
+import { AlarmEngine } from "./alarms/engine.ts";
+import { wireAlarms } from "./alarms/wiring.ts";
 import { createApiApp } from "./api/app.ts";
 import { LayerCatalog, type RegisterResult } from "./catalog/layer-catalog.ts";
 import { openDatabase } from "./db/database.ts";
+import { DeviceStore } from "./iot/device-store.ts";
+import { type MqttIngest, startEmbeddedBroker, subscribeExternal } from "./iot/mqtt.ts";
+import { ReadingStore } from "./iot/reading-store.ts";
+import { TelemetryService } from "./iot/telemetry-service.ts";
 import { closeHttpServer, closeOnSignals } from "./shutdown.ts";
 import { type TileFileCacheOptions, TileFileStore } from "./tiles/tile-files.ts";
 import { createTileHandler } from "./tiles/tile-handler.ts";
+import { WsHub } from "./ws/hub.ts";
 
 export { LayerFolderError } from "./catalog/layer-folder.ts";
 export type { LayerCatalog, RegisterResult };
@@ -27,6 +34,8 @@ export interface ServerOptions {
   dataDir: string;
   /** Built viewer served at "/" with index.html fallback. */
   viewerDir?: string;
+  /** Folder served at /media/ (camera clips); absent: no /media route. */
+  mediaDir?: string;
   /** Default env CIM_ADMIN_TOKEN; if unset, a random token is generated and printed once. */
   adminToken?: string;
   /** Request logging (default on). */
@@ -36,6 +45,20 @@ export interface ServerOptions {
    * within 64 MiB..1 GiB), largest file held in memory (1 MiB), files whose metadata is kept (100k).
    */
   tileCache?: TileFileCacheOptions;
+  /**
+   * External MQTT broker to take telemetry from (e.g. mqtt://127.0.0.1:1883); default env MQTT_URL.
+   * Absent: an embedded broker (aedes) is started instead.
+   */
+  mqttUrl?: string;
+  /**
+   * Port of the embedded broker; default env CIM_MQTT_PORT, else 11883, or a free port (0) when
+   * `port` is 0 so that parallel test servers never collide.
+   */
+  mqttPort?: number;
+  /** Client id of the persistent session on the external broker; default env CIM_MQTT_CLIENT_ID or "cim-twin-ingest". */
+  mqttClientId?: string;
+  /** Days of readings kept (0 = all); default env CIM_READINGS_RETENTION_DAYS or 365. */
+  readingsRetentionDays?: number;
 }
 
 export interface RunningServer {
@@ -44,7 +67,25 @@ export interface RunningServer {
   adminToken: string;
   /** The layer catalog, for in-process registration (see registerLayerFolder). */
   catalog: LayerCatalog;
+  /** Where devices publish telemetry: the embedded broker, or the external MQTT_URL. */
+  mqttUrl: string;
+  /**
+   * In-process IoT services: `telemetry.onCommitted(listener)` receives every committed batch of
+   * readings; `hub.broadcast(channel, message, filter)` pushes other live messages (e.g. alarms) on /ws.
+   */
+  iot: { devices: DeviceStore; readings: ReadingStore; telemetry: TelemetryService; hub: WsHub };
   close(): Promise<void>;
+}
+
+function resolveMqttPort(explicit: number | undefined, httpPort: number): number {
+  if (explicit !== undefined) return explicit;
+  const fromEnv = process.env.CIM_MQTT_PORT;
+  if (fromEnv === undefined || fromEnv === "") return httpPort === 0 ? 0 : 11883;
+  const parsed = Number(fromEnv);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
+    throw new Error(`CIM_MQTT_PORT must be an integer 0-65535, got "${fromEnv}"`);
+  }
+  return parsed;
 }
 
 function resolvePort(port: number | undefined): number {
@@ -95,9 +136,30 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     schema: opts.dbSchema,
   });
   const catalog = new LayerCatalog(db);
+  const devices = new DeviceStore(db);
+  const readings = new ReadingStore(db);
   let server: Server | undefined;
+  let telemetry: TelemetryService | undefined;
+  let hub: WsHub | undefined;
+  let mqtt: MqttIngest | undefined;
+  let unwireAlarms: (() => void) | undefined;
+  const alarms = new AlarmEngine(db, logger);
   try {
     await catalog.start();
+    telemetry = new TelemetryService({
+      devices,
+      readings,
+      logger,
+      retentionDays: opts.readingsRetentionDays,
+      // PGlite runs one statement at a time: a second writer would only queue behind the first.
+      writers: db.embedded ? 1 : 2,
+    });
+    await telemetry.start();
+    hub = new WsHub({ logger, deviceInfo: (id) => devices.cached(id) });
+    const liveHub = hub;
+    telemetry.onCommitted((batch) => liveHub.publishReadings(batch));
+    // Committed readings are judged against the alarm rules; alarm events go live on /ws.
+    unwireAlarms = wireAlarms({ engine: alarms, telemetry, hub, logger });
     const adminToken = resolveAdminToken(opts.adminToken);
     const tiles = createTileHandler({ catalog, files: new TileFileStore(opts.tileCache), logger });
     const app = createApiApp({
@@ -105,7 +167,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       db,
       adminToken,
       viewerDir: opts.viewerDir,
+      mediaDir: opts.mediaDir,
       logger,
+      alarms,
+      iot: { devices, readings, telemetry, hub },
       requestLogger:
         opts.logger === false
           ? undefined
@@ -116,13 +181,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       else app(req, res);
     });
     server = httpServer;
+    hub.attach(httpServer);
     // Longer than typical browser/proxy idle timeouts so keep-alive sockets are reused, not raced.
     httpServer.keepAliveTimeout = 65_000;
     const address = await listen(httpServer, port, host);
+    const mqttUrl = opts.mqttUrl ?? (process.env.MQTT_URL || undefined);
+    mqtt = mqttUrl
+      ? await subscribeExternal({
+          service: telemetry,
+          logger,
+          url: mqttUrl,
+          clientId: opts.mqttClientId ?? (process.env.CIM_MQTT_CLIENT_ID || "cim-twin-ingest"),
+        })
+      : await startEmbeddedBroker({
+          service: telemetry,
+          logger,
+          host,
+          port: resolveMqttPort(opts.mqttPort, port),
+        });
 
+    const running = { telemetry, hub, mqtt, unwireAlarms };
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
+        // Commit what is in flight first (its acknowledgements still go out), then stop intake.
+        await running.telemetry.stop();
+        running.unwireAlarms();
+        await alarms.idle();
+        await running.mqtt.close();
+        running.hub.close();
         await closeHttpServer(httpServer);
         catalog.stop();
         await db.close();
@@ -131,8 +218,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return closing;
     };
     logger.info({ url: publicUrl(host, address.port), embeddedDb: db.embedded }, "server listening");
-    return { url: publicUrl(host, address.port), port: address.port, adminToken, catalog, close };
+    return {
+      url: publicUrl(host, address.port),
+      port: address.port,
+      adminToken,
+      catalog,
+      mqttUrl: mqtt.url,
+      iot: { devices, readings, telemetry, hub },
+      close,
+    };
   } catch (err) {
+    await telemetry?.stop(0);
+    unwireAlarms?.();
+    await alarms.idle();
+    await mqtt?.close();
+    hub?.close();
     catalog.stop();
     if (server?.listening) await closeHttpServer(server);
     await db.close();

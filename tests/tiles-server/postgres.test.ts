@@ -74,7 +74,9 @@ describe("real PostgreSQL specifics", () => {
     const [a, b] = await Promise.all([startServer(opts), startServer(opts)]);
     try {
       const applied = await query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
-      expect(applied.map((r) => r.version).sort()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(applied.map((r) => r.version).sort((x, y) => x - y)).toEqual(
+        MIGRATIONS.map((m) => m.version).sort((x, y) => x - y),
+      );
 
       // Both processes share one catalog: a layer registered through one is served by the other.
       const { root } = writeLayerFolder(tempDir, "shared");
@@ -105,10 +107,19 @@ describe("real PostgreSQL specifics", () => {
       [schema],
     );
     expect(tables.map((t) => t.table_name)).toEqual([
+      "alarm_device_state",
+      "alarm_history",
+      "alarm_rule_defaults_seeded",
+      "alarm_rules",
+      "alarms",
       "bim_elements",
+      "camera_status_history",
+      "cameras",
+      "devices",
       "layers",
       "pipe_links",
       "pipe_nodes",
+      "readings",
       "schema_migrations",
     ]);
   });

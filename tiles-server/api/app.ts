@@ -1,27 +1,45 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { extname, join, resolve } from "node:path";
 import compression from "compression";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Logger } from "pino";
+import { AlarmQueries } from "../alarms/alarm-queries.ts";
+import { AlarmEngine } from "../alarms/engine.ts";
 import { BimElementStore } from "../bim/element-store.ts";
+import { CameraStore } from "../cameras/camera-store.ts";
 import type { LayerCatalog } from "../catalog/layer-catalog.ts";
 import type { Database } from "../db/database.ts";
 import { answerPreflight, CORS_HEADERS } from "../http/cors.ts";
+import type { DeviceStore } from "../iot/device-store.ts";
+import type { ReadingStore } from "../iot/reading-store.ts";
+import type { TelemetryService } from "../iot/telemetry-service.ts";
 import { PipeGraphCache } from "../pipes/graph-cache.ts";
+import type { WsHub } from "../ws/hub.ts";
+import { alarmRulesRouter, alarmsRouter } from "./alarms-router.ts";
 import { bimRouter } from "./bim-router.ts";
+import { camerasRouter } from "./cameras-router.ts";
+import { devicesRouter } from "./devices-router.ts";
 import { healthHandler } from "./health.ts";
 import { layersRouter } from "./layers-router.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { pipesRouter } from "./pipes-router.ts";
+import { sensorsRouter } from "./sensors-router.ts";
+import { telemetryRouter } from "./telemetry-router.ts";
 
 export interface ApiAppOptions {
   catalog: LayerCatalog;
   db: Database;
   adminToken: string;
   viewerDir?: string;
+  /** Folder served read-only at /media/ (camera clips: HLS playlists and segments, MP4), with Range support. */
+  mediaDir?: string;
   /** pino-http middleware, or undefined to log nothing per request. */
   requestLogger?: RequestHandler;
   logger: Logger;
+  /** Device registry, telemetry ingest and readings history (absent: those endpoints answer 404). */
+  iot?: { devices: DeviceStore; readings: ReadingStore; telemetry: TelemetryService; hub: WsHub };
+  /** Rule engine and alarm lifecycle (the server wires telemetry and the WebSocket to it); default: a new one. */
+  alarms?: AlarmEngine;
 }
 
 const cors: RequestHandler = (req, res, next) => {
@@ -43,6 +61,33 @@ function viewerRoutes(viewerDir: string): RequestHandler[] {
     res.set("cache-control", "no-cache").sendFile(indexHtml);
   };
   return [express.static(root, { index: "index.html", fallthrough: true }), fallback];
+}
+
+/** Players need exact types: hls.js and Safari check the playlist's, MSE the segments'. */
+const MEDIA_TYPES: Record<string, string> = {
+  ".m3u8": "application/vnd.apple.mpegurl",
+  ".ts": "video/mp2t",
+  ".m4s": "video/iso.segment",
+  ".mp4": "video/mp4",
+  ".webm": "video/webm",
+};
+
+function mediaRoutes(mediaDir: string): RequestHandler[] {
+  const files = express.static(resolve(mediaDir), {
+    index: false,
+    dotfiles: "ignore",
+    // Clips are regenerated in place (same names) when the demo changes: revalidate by ETag.
+    cacheControl: false,
+    setHeaders(res, path) {
+      const type = MEDIA_TYPES[extname(path).toLowerCase()];
+      if (type) res.setHeader("Content-Type", type);
+      res.setHeader("Cache-Control", "no-cache");
+    },
+  });
+  const notFound: RequestHandler = (req, res) => {
+    res.status(404).json({ error: `no media file ${req.path}` });
+  };
+  return [cors, files, notFound];
 }
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -74,8 +119,30 @@ export function createApiApp(opts: ApiAppOptions): express.Express {
   app.use("/api/layers", express.json({ limit: "64kb" }), layersRouter(opts.catalog, opts.adminToken));
   app.use("/api/bim", bimRouter(new BimElementStore(opts.db)));
   app.use("/api/pipes", pipesRouter(new PipeGraphCache(opts.db)));
+  const alarms = opts.alarms ?? new AlarmEngine(opts.db, opts.logger);
+  app.use(
+    "/api/alarms",
+    express.json({ limit: "64kb" }),
+    alarmsRouter(alarms, new AlarmQueries(opts.db), opts.adminToken),
+  );
+  app.use("/api/alarm-rules", express.json({ limit: "64kb" }), alarmRulesRouter(alarms, opts.adminToken));
+  app.use(
+    "/api/cameras",
+    express.json({ limit: "64kb" }),
+    camerasRouter(new CameraStore(opts.db), opts.adminToken),
+  );
+  if (opts.iot) {
+    const { devices, readings, telemetry, hub } = opts.iot;
+    app.use("/api/devices", devicesRouter(devices, opts.adminToken));
+    app.use(
+      "/api/telemetry",
+      telemetryRouter({ service: telemetry, devices, hub, adminToken: opts.adminToken }),
+    );
+    app.use("/api/sensors", sensorsRouter(devices, readings));
+  }
   app.use("/api", apiNotFound);
 
+  if (opts.mediaDir !== undefined) app.use("/media", mediaRoutes(opts.mediaDir));
   if (opts.viewerDir !== undefined) app.use(viewerRoutes(opts.viewerDir));
   app.use((req, res) => {
     res.status(404).json({ error: `not found: ${req.method} ${req.path}` });

@@ -13,10 +13,16 @@ import { LayerManifestSchema, LayerSchema, RegisterLayerSchema } from "../../mod
 import {
   ClearanceCheckResultSchema,
   CoverCheckResultSchema,
+  PIPE_SECTION_MAX_LENGTH,
+  PIPE_SECTION_MAX_POINTS,
   PipeConnectivityResultSchema,
+  PipeCrossSectionResultSchema,
   PipeIsolationResultSchema,
   PipeTraceResultSchema,
 } from "../../models/pipe-analysis.ts";
+import { ALARM_OPENAPI_PATHS, ALARM_OPENAPI_SCHEMAS } from "../alarms/openapi.ts";
+import { CAMERA_OPENAPI_PATHS, CAMERA_OPENAPI_SCHEMAS } from "../cameras/openapi.ts";
+import { IOT_OPENAPI_PATHS, IOT_OPENAPI_SCHEMAS } from "../iot/openapi.ts";
 
 const ErrorSchema = z.object({
   error: z.string().describe("What went wrong, naming the file/field at fault"),
@@ -120,9 +126,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         PipeConnectivityResult: jsonSchema(PipeConnectivityResultSchema),
         ClearanceCheckResult: jsonSchema(ClearanceCheckResultSchema),
         CoverCheckResult: jsonSchema(CoverCheckResultSchema),
+        ...ALARM_OPENAPI_SCHEMAS,
+        ...CAMERA_OPENAPI_SCHEMAS,
+        ...IOT_OPENAPI_SCHEMAS,
+        PipeCrossSectionResult: jsonSchema(PipeCrossSectionResultSchema),
       },
     },
     paths: {
+      ...ALARM_OPENAPI_PATHS,
+      ...CAMERA_OPENAPI_PATHS,
+      ...IOT_OPENAPI_PATHS,
       "/api/layers": {
         get: {
           operationId: "listLayers",
@@ -362,6 +375,37 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             "200": { description: "Result", content: json(ref("CoverCheckResult")) },
             "400": errorResponse("Invalid query parameter"),
             "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
+          },
+        },
+      },
+      "/api/pipes/{layerId}/cross-section": {
+        parameters: [
+          {
+            name: "layerId",
+            in: "path",
+            required: true,
+            description: 'Id of a registered layer of type "pipes"',
+            schema: jsonSchema(LayerSchema.shape.id),
+          },
+        ],
+        get: {
+          operationId: "pipeCrossSection",
+          summary:
+            "Cross-section (横断面) along a drawn line: every crossing pipe with its distance along the line, axis/top/bottom heights, ground and cover depth, and clearances between neighbours",
+          parameters: [
+            {
+              name: "line",
+              in: "query",
+              required: true,
+              description: `Polyline vertices "lon,lat;lon,lat[;...]" in degrees, 2 to ${PIPE_SECTION_MAX_POINTS} vertices, at most ${PIPE_SECTION_MAX_LENGTH} m long`,
+              schema: { type: "string" },
+              example: "118.2901,33.9601;118.2905,33.9598",
+            },
+          ],
+          responses: {
+            "200": { description: "Result", content: json(ref("PipeCrossSectionResult")) },
+            "400": errorResponse("Malformed line or a line too long"),
+            "404": errorResponse("No such layer, or not a pipes layer"),
           },
         },
       },

@@ -103,6 +103,165 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pipe_links_to_idx ON {schema}.pipe_links (layer_id, to_id);
     `,
   },
+  {
+    version: 4,
+    name: "create devices and readings",
+    // Plain b-tree indexes (no PostGIS) so the same SQL runs on PGlite: (lon, lat) serves bbox
+    // queries as a lon range scan filtered on lat. readings is range-partitioned on ts; the
+    // telemetry service creates one partition per UTC day on demand and drops whole partitions
+    // past the retention. The primary key is the dedup key that makes a QoS 1 redelivery a no-op.
+    sql: `
+      CREATE TABLE {schema}.devices (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        name text NOT NULL,
+        unit text,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        height double precision NOT NULL DEFAULT 0,
+        layer_id text,
+        feature_id text,
+        department text,
+        sharing text NOT NULL,
+        token_hash text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_seen timestamptz
+      );
+      CREATE INDEX devices_lon_lat_idx ON {schema}.devices (lon, lat);
+      CREATE INDEX devices_type_idx ON {schema}.devices (type);
+      CREATE INDEX devices_layer_idx ON {schema}.devices (layer_id, feature_id);
+      CREATE UNIQUE INDEX devices_token_hash_idx ON {schema}.devices (token_hash);
+      CREATE TABLE {schema}.readings (
+        device_id text COLLATE "C" NOT NULL,
+        ts timestamptz NOT NULL,
+        quantity text COLLATE "C" NOT NULL,
+        value double precision NOT NULL,
+        PRIMARY KEY (device_id, quantity, ts)
+      ) PARTITION BY RANGE (ts);
+    `,
+  },
+  {
+    version: 10,
+    name: "create alarm_rules, alarms, alarm_history, alarm_device_state",
+    // Versions 4-9 belong to the device/telemetry tables; the list is ordered by version and gaps are fine.
+    // No foreign key to devices: an alarm and its history outlive the device, and the rule engine copies
+    // the device's type, name and position onto the alarm when it is raised.
+    // alarms_open_key is the de-duplication: one alarm not yet closed per device + rule kind + quantity.
+    sql: `
+      CREATE TABLE {schema}.alarm_rules (
+        id bigserial PRIMARY KEY,
+        scope text NOT NULL CHECK (scope IN ('type', 'device')),
+        target text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('upper', 'lower', 'rate', 'offline')),
+        quantity text,
+        red double precision,
+        orange double precision,
+        yellow double precision,
+        blue double precision,
+        deadband double precision NOT NULL DEFAULT 0,
+        enabled boolean NOT NULL DEFAULT true,
+        note text,
+        builtin boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX alarm_rules_key ON {schema}.alarm_rules (scope, target, kind, (COALESCE(quantity, '')));
+      CREATE TABLE {schema}.alarm_rule_defaults_seeded (
+        device_type text PRIMARY KEY,
+        seeded_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE {schema}.alarms (
+        id bigserial PRIMARY KEY,
+        device_id text NOT NULL,
+        device_type text NOT NULL,
+        device_name text,
+        kind text NOT NULL CHECK (kind IN ('upper', 'lower', 'rate', 'offline')),
+        quantity text,
+        unit text,
+        rule_id bigint REFERENCES {schema}.alarm_rules (id) ON DELETE SET NULL,
+        level text NOT NULL CHECK (level IN ('red', 'orange', 'yellow', 'blue')),
+        peak_level text NOT NULL CHECK (peak_level IN ('red', 'orange', 'yellow', 'blue')),
+        status text NOT NULL CHECK (status IN ('raised', 'acknowledged', 'dispatched', 'handled', 'verified', 'closed')),
+        active boolean NOT NULL,
+        value double precision NOT NULL,
+        limit_value double precision NOT NULL,
+        count integer NOT NULL,
+        assignee text,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        height double precision NOT NULL,
+        raised_at timestamptz NOT NULL,
+        last_at timestamptz NOT NULL,
+        cleared_at timestamptz,
+        status_at timestamptz NOT NULL,
+        closed_at timestamptz
+      );
+      CREATE UNIQUE INDEX alarms_open_key ON {schema}.alarms (device_id, kind, (COALESCE(quantity, '')))
+        WHERE status <> 'closed';
+      CREATE INDEX alarms_raised_at_idx ON {schema}.alarms (raised_at);
+      CREATE INDEX alarms_closed_at_idx ON {schema}.alarms (closed_at);
+      CREATE INDEX alarms_lon_lat_idx ON {schema}.alarms (lon, lat);
+      CREATE TABLE {schema}.alarm_history (
+        id bigserial PRIMARY KEY,
+        alarm_id bigint NOT NULL REFERENCES {schema}.alarms (id) ON DELETE CASCADE,
+        kind text NOT NULL,
+        at timestamptz NOT NULL,
+        from_status text,
+        to_status text,
+        from_level text,
+        to_level text,
+        value double precision,
+        by text NOT NULL,
+        note text,
+        assignee text
+      );
+      CREATE INDEX alarm_history_alarm_idx ON {schema}.alarm_history (alarm_id, at, id);
+      CREATE INDEX alarm_history_at_idx ON {schema}.alarm_history (at);
+      CREATE TABLE {schema}.alarm_device_state (
+        device_id text NOT NULL,
+        quantity text NOT NULL,
+        ts timestamptz NOT NULL,
+        value double precision NOT NULL,
+        PRIMARY KEY (device_id, quantity)
+      );
+    `,
+  },
+  {
+    version: 11,
+    name: "create cameras and camera_status_history",
+    sql: `
+      CREATE TABLE {schema}.cameras (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        lon double precision NOT NULL,
+        lat double precision NOT NULL,
+        height double precision NOT NULL,
+        heading double precision NOT NULL,
+        pitch double precision NOT NULL,
+        hfov double precision NOT NULL,
+        vfov double precision NOT NULL,
+        range double precision NOT NULL,
+        stream_url text,
+        stream_kind text CHECK (stream_kind IN ('hls', 'mp4', 'flv')),
+        status text NOT NULL CHECK (status IN ('online', 'offline', 'fault')),
+        status_at timestamptz NOT NULL,
+        last_seen timestamptz,
+        layer_id text,
+        feature_id text,
+        department text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX cameras_lon_lat_idx ON {schema}.cameras (lon, lat);
+      CREATE TABLE {schema}.camera_status_history (
+        id bigserial PRIMARY KEY,
+        camera_id text NOT NULL REFERENCES {schema}.cameras (id) ON DELETE CASCADE,
+        at timestamptz NOT NULL,
+        status text NOT NULL CHECK (status IN ('online', 'offline', 'fault')),
+        note text
+      );
+      CREATE INDEX camera_status_history_idx ON {schema}.camera_status_history (camera_id, at, id);
+    `,
+  },
 ];
 
 /**
