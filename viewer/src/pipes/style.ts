@@ -1,5 +1,4 @@
-import { Cesium3DTileStyle } from "cesium";
-import { styleString } from "../bim/style.ts";
+import { type Cesium3DTileFeature, Cesium3DTileStyle, Color } from "cesium";
 
 /** Colours of analysis results drawn over the pipes' own class colours. */
 export const RESULT_COLORS = {
@@ -18,38 +17,36 @@ export interface PipeStyleState {
 }
 
 const ROLE_ORDER: ResultRole[] = ["valve", "customer", "isolated", "traced"];
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Style expression true for features whose `id` is one of `ids`. */
-export function idInExpression(ids: readonly string[]): string {
-  const pattern = `^(?:${ids.map(escapeRegExp).join("|")})$`;
-  return `regExp(${styleString(pattern)}).test(\${id})`;
-}
-
-export function showExpression(hidden: ReadonlySet<string>): string {
-  const parts = [...hidden].sort().map((c) => `\${pipeClass} !== ${styleString(c)}`);
-  return parts.length ? parts.join(" && ") : "true";
-}
+const ROLE_COLORS = Object.fromEntries(
+  ROLE_ORDER.map((r) => [r, Color.fromCssColorString(RESULT_COLORS[r])]),
+) as Record<ResultRole, Color>;
 
 /**
  * Pipes style: classes can be hidden; analysis results are painted in their role colour (the tileset
  * mixes feature colours into the materials), everything else keeps its class colour (white).
+ *
+ * A city-wide trace returns some 100,000 ids. The 3D Tiles style language can only test them one by one (a regular
+ * expression or a chain of conditions, evaluated per feature), so the style is given as Cesium's StyleExpression
+ * objects instead (`evaluate` / `evaluateColor`), which look each feature up in a Map.
  */
 export function pipesStyle(state: PipeStyleState, opacity: number): Cesium3DTileStyle {
-  const a = opacity.toFixed(3);
-  const conditions: [string, string][] = [];
-  for (const role of ROLE_ORDER) {
-    const ids = state.highlight[role];
-    if (ids?.length) conditions.push([idInExpression(ids), `color('${RESULT_COLORS[role]}', 1.0)`]);
-  }
-  const any = conditions.length > 0;
+  const roleOf = new Map<string, ResultRole>();
+  // Later roles must not override earlier ones: fill from the lowest priority up.
+  for (const role of [...ROLE_ORDER].reverse())
+    for (const id of state.highlight[role] ?? []) roleOf.set(id, role);
   // With a result shown, the other pipes fade a little so the result reads at a glance.
-  conditions.push(["true", `color('white', ${(any ? opacity * 0.55 : opacity).toFixed(3)})`]);
-  return new Cesium3DTileStyle({
-    show: showExpression(state.hiddenClasses),
-    color: any ? { conditions } : `color('white', ${a})`,
-  });
+  const rest = new Color(1, 1, 1, roleOf.size > 0 ? opacity * 0.55 : opacity);
+  const hidden = state.hiddenClasses;
+  const style = new Cesium3DTileStyle();
+  style.show = {
+    evaluate: (feature: Cesium3DTileFeature) =>
+      hidden.size === 0 || !hidden.has(String(feature.getProperty("pipeClass"))),
+  } as unknown as Cesium3DTileStyle["show"];
+  style.color = {
+    evaluateColor: (feature: Cesium3DTileFeature, result?: Color) => {
+      const role = roleOf.get(String(feature.getProperty("id")));
+      return Color.clone(role ? ROLE_COLORS[role] : rest, result);
+    },
+  } as unknown as Cesium3DTileStyle["color"];
+  return style;
 }
