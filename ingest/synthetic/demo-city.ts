@@ -5,7 +5,7 @@ import { between, pick, seededRandom } from "./random.ts";
  * buildings whose uses, names and heights follow a plausible Chinese urban mix. Deterministic.
  */
 export const DEMO_CENTRE = { lon: 118.2905, lat: 33.9565 } as const;
-export const DEMO_CITY_VERSION = 2;
+export const DEMO_CITY_VERSION = 3;
 
 type Position = [number, number];
 type Feature = {

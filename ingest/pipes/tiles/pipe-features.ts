@@ -1,4 +1,10 @@
-import type { NodeKind, PipeLink, PipeNetwork, PipeNode } from "../../../models/pipes.ts";
+import {
+  GRAVITY_CLASSES,
+  type NodeKind,
+  type PipeLink,
+  type PipeNetwork,
+  type PipeNode,
+} from "../../../models/pipes.ts";
 import type { SourceCrs } from "../../crs/source-crs.ts";
 import { pipeColor } from "./pipe-colors.ts";
 
@@ -29,6 +35,11 @@ export interface PipeFeature {
   minH: number;
   maxH: number;
   readonly properties: Record<string, string | number | boolean | null>;
+  /**
+   * A link's water runs against its drawn direction (to -> from): gravity pipes flow from the higher invert to the
+   * lower; pressure pipes are taken to flow as drawn (EPANET's positive flow, a survey's 起点 -> 终点).
+   */
+  readonly flowReversed: boolean;
 }
 
 export const DEFAULT_LINK_DIAMETER = 0.1;
@@ -197,7 +208,10 @@ function midpoint(p: Geo, q: Geo): Geo {
   return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2];
 }
 
-type FeatureInit = Omit<PipeFeature, "west" | "south" | "east" | "north" | "minH" | "maxH" | "properties"> & {
+type FeatureInit = Omit<
+  PipeFeature,
+  "west" | "south" | "east" | "north" | "minH" | "maxH" | "properties" | "flowReversed"
+> & {
   source: PipeNode | PipeLink;
 };
 
@@ -230,6 +244,12 @@ class Feature implements PipeFeature {
     this.lat = f.lat;
     this.size = f.size;
     this.source = f.source;
+  }
+
+  get flowReversed(): boolean {
+    if (this.role !== "link" || this.shape.type === "cylinder") return false;
+    const path = this.shape.path;
+    return GRAVITY_CLASSES.has((this.source as PipeLink).pipeClass) && path[path.length - 1][2] > path[0][2];
   }
 
   get properties(): PipeFeature["properties"] {

@@ -1,11 +1,14 @@
 import { ecefToEnu, geodeticToEcef, type Mat4, type Vec3 } from "../../crs/geodesy.ts";
 import type { ColoredMesh } from "../../tiles3d/feature-glb.ts";
+import { cumulativeLengths } from "./flow-distance.ts";
 import type { PipeFeature } from "./pipe-features.ts";
 
 interface Part {
   color: ColoredMesh["color"];
   positions: number[];
   featureIds: number[];
+  /** Metres along the flow (see flow-distance.ts). */
+  flow: number[];
   indices: number[];
 }
 
@@ -27,18 +30,24 @@ export class PipeLineBuilder {
     const key = f.color.join(",");
     let part = this.parts.get(key);
     if (!part) {
-      part = { color: f.color, positions: [], featureIds: [], indices: [] };
+      part = { color: f.color, positions: [], featureIds: [], flow: [], indices: [] };
       this.parts.set(key, part);
     }
     const v0 = part.positions.length / 3;
     const path = f.shape.path;
-    for (const [lon, lat, h] of path) {
+    const enu = path.map(([lon, lat, h]) => {
       const e = geodeticToEcef(lon, lat, h, this.scratch);
       const p = ecefToEnu(this.frame, e[0], e[1], e[2]);
+      return [p[0], p[1], p[2]] as [number, number, number];
+    });
+    const cum = cumulativeLengths(enu);
+    const total = cum[cum.length - 1];
+    enu.forEach((p, i) => {
       // ENU (east, north, up) -> glTF y-up (east, up, -north).
       part.positions.push(p[0], p[2], -p[1]);
       part.featureIds.push(featureId);
-    }
+      part.flow.push(f.flowReversed ? total - cum[i] : cum[i]);
+    });
     for (let i = 1; i < path.length; i++) part.indices.push(v0 + i - 1, v0 + i);
   }
 
@@ -51,6 +60,7 @@ export class PipeLineBuilder {
         normals: new Float32Array(0),
         featureIds: Uint16Array.from(p.featureIds),
         indices: Uint32Array.from(p.indices),
+        extraAttributes: { _FLOW: Float32Array.from(p.flow) },
       },
     }));
   }

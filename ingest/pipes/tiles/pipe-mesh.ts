@@ -1,6 +1,7 @@
 import { ecefToEnu, geodeticToEcef, type Mat4, type Vec3 } from "../../crs/geodesy.ts";
 import type { ColoredMesh } from "../../tiles3d/feature-glb.ts";
 import { circleProfile, cylinder, rectProfile, type SweptMesh, sweep, type V3 } from "../geometry/sweep.ts";
+import { cumulativeLengths, distanceAlong, NO_FLOW } from "./flow-distance.ts";
 import type { Geo, PipeFeature } from "./pipe-features.ts";
 
 export const TUBE_SEGMENTS = 16;
@@ -21,6 +22,8 @@ interface Part {
   positions: number[];
   normals: number[];
   featureIds: number[];
+  /** Metres along the flow (see flow-distance.ts). */
+  flow: number[];
   indices: number[];
 }
 
@@ -40,6 +43,7 @@ export class PipeTileBuilder {
   add(featureId: number, f: PipeFeature): void {
     const s = f.shape;
     let mesh: SweptMesh;
+    let path: V3[] | null = null;
     if (s.type === "cylinder") {
       // Vertical in the feature's own up direction: its ENU position at z0 and z1, swept between them.
       const bottom = this.enu([s.centre[0], s.centre[1], s.z0]);
@@ -49,7 +53,7 @@ export class PipeTileBuilder {
           ? cylinder([bottom[0], bottom[1]], bottom[2], top[2], s.radius, tubeSegments(s.radius))
           : sweep([bottom, top], circleProfile(s.radius, tubeSegments(s.radius)), true);
     } else {
-      const path = s.path.map((g) => this.enu(g));
+      path = s.path.map((g) => this.enu(g));
       mesh =
         s.type === "tube"
           ? sweep(path, circleProfile(s.diameter / 2, tubeSegments(s.diameter / 2)), true)
@@ -58,17 +62,24 @@ export class PipeTileBuilder {
     const key = f.color.join(",");
     let part = this.parts.get(key);
     if (!part) {
-      part = { color: f.color, positions: [], normals: [], featureIds: [], indices: [] };
+      part = { color: f.color, positions: [], normals: [], featureIds: [], flow: [], indices: [] };
       this.parts.set(key, part);
     }
     const v0 = part.positions.length / 3;
     const p = mesh.positions;
     const n = mesh.normals;
+    const cum = path ? cumulativeLengths(path) : null;
+    const total = cum ? cum[cum.length - 1] : 0;
     // ENU (east, north, up) -> glTF y-up (east, up, -north).
     for (let i = 0; i < p.length; i += 3) {
       part.positions.push(p[i], p[i + 2], -p[i + 1]);
       part.normals.push(n[i], n[i + 2], -n[i + 1]);
       part.featureIds.push(featureId);
+      if (!path || !cum) part.flow.push(NO_FLOW);
+      else {
+        const d = distanceAlong(path, cum, p[i], p[i + 1], p[i + 2]);
+        part.flow.push(f.flowReversed ? total - d : d);
+      }
     }
     for (const i of mesh.indices) part.indices.push(v0 + i);
   }
@@ -87,6 +98,7 @@ export class PipeTileBuilder {
         normals: Float32Array.from(p.normals),
         featureIds: Uint16Array.from(p.featureIds),
         indices: Uint32Array.from(p.indices),
+        extraAttributes: { _FLOW: Float32Array.from(p.flow) },
       },
     }));
   }
