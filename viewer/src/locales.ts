@@ -80,6 +80,13 @@ export const zh = {
     tilesLoading: "瓦片加载中",
     tilesReady: "瓦片已就绪",
   },
+  pointcloud: {
+    title: "点云",
+    colorBy: "着色",
+    mode: { rgb: "真彩色", classification: "分类", height: "高程", intensity: "强度" },
+    pointSize: "点大小",
+    edl: "EDL 光照",
+  },
   bim: {
     title: "BIM 工具",
     layer: "模型",
@@ -355,6 +362,13 @@ export const en: Strings = {
     outside: "Pointer is off the globe",
     tilesLoading: "Loading tiles",
     tilesReady: "Tiles ready",
+  },
+  pointcloud: {
+    title: "Point clouds",
+    colorBy: "Colour by",
+    mode: { rgb: "RGB", classification: "Classification", height: "Height", intensity: "Intensity" },
+    pointSize: "Point size",
+    edl: "Eye-dome lighting",
   },
   bim: {
     title: "BIM tools",

@@ -15,6 +15,7 @@ import { PipePanel } from "./pipes/pipe-panel.ts";
 import { PipeTools } from "./pipes/pipe-tools.ts";
 import { openProfile } from "./pipes/profile.ts";
 import { pipeDisplayProperties } from "./pipes/properties.ts";
+import { PointCloudPanel } from "./pointcloud/point-cloud-panel.ts";
 import { PropertiesPanel } from "./properties-panel.ts";
 import { createOfflineViewer } from "./scene.ts";
 import { pickFeature, Selection } from "./selection.ts";
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
   const layerPanel = new LayerPanel(byId("layer-list"));
   const bimPanel = new BimPanel(byId("bim-panel"));
   const pipePanel = new PipePanel(byId("pipe-panel"));
+  const pointCloudPanel = new PointCloudPanel(
+    byId("layer-panel").appendChild(Object.assign(document.createElement("div"), { id: "pointcloud-panel" })),
+  );
   pipePanel.onProfile = (tools) => void openProfile(tools);
   let mapLayers: MapLayer[] = [];
   const excavation = new Excavation(viewer, drawTool, () =>
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
       }
       layerPanel.setState({ kind: "ready" });
       layerPanel.setLayers(mapLayers);
+      pointCloudPanel.setLayers(mapLayers);
       bimTools = mapLayers
         .filter((l) => l.layer.type === "bim")
         .map((l) => new BimTools(l, viewer, selection));
