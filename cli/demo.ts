@@ -59,6 +59,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
     throw err;
   }
   log(`CIM Twin demo city: ${server.url}/`);
+  log(`MQTT telemetry: ${server.mqttUrl} (topic cim/<deviceId>/telemetry)`);
   return server;
 }
 

@@ -21,6 +21,7 @@ export function registerServeCommands(program: Command): void {
       });
       closeServerOnSignals(server);
       process.stdout.write(`CIM Twin serving at ${server.url}/\n`);
+      process.stdout.write(`MQTT telemetry: ${server.mqttUrl} (topic cim/<deviceId>/telemetry)\n`);
     });
 
   program
