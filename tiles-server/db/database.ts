@@ -41,6 +41,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // Neither must a checked-out one (a database restart in the middle of a transaction): pg emits 'error' on the
+  // client as well as failing its query, and an 'error' event nobody listens to is an uncaught exception. The
+  // failing query still reports the error to whoever ran it.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const close = async () => {
     await pool.end().catch(() => {});
     await embedded?.stop();
