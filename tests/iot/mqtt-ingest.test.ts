@@ -216,9 +216,10 @@ describe.each(SETUPS)("MQTT telemetry through $name into the real PostgreSQL", (
     expect((await request(server.url, "/healthz")).status).toBe(200);
   });
 
-  it.runIf(setup.external)(
-    "redelivers what was never committed when the server stops during an outage and a new one starts",
-    async () => {
+  // Only an external broker keeps a session across a server restart (the embedded one stops with the server), so
+  // this case exists for Mosquitto only.
+  if (setup.external)
+    it("redelivers what was never committed when the server stops during an outage and a new one starts", async () => {
       const already = (await storedReadings()).n;
       const locker = new pg.Client({ connectionString: REAL_PG_URL });
       await locker.connect();
@@ -265,6 +266,5 @@ describe.each(SETUPS)("MQTT telemetry through $name into the real PostgreSQL", (
       });
       await waitForStored(already + count, 60_000);
       expect(await storedReadings()).toEqual({ n: already + count, distinct: already + count });
-    },
-  );
+    });
 });
