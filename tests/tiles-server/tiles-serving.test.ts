@@ -407,7 +407,10 @@ describe("tile file store (metadata and body caches)", () => {
   afterEach(() => rmSync(parent, { recursive: true, force: true }));
 
   /** Room for three 10 KiB bodies, not four. */
-  const threeBodies = () => new TileFileStore({ maxBytes: 35 * KB });
+  // These cases count cache hits and path resolutions of blocking reads; on a busy test machine a read can take
+  // longer than the 2 ms that sends reads to the thread pool, which other tests cover.
+  const syncOnly = { slowReadMs: Number.POSITIVE_INFINITY };
+  const threeBodies = () => new TileFileStore({ maxBytes: 35 * KB, ...syncOnly });
 
   it("caches bodies while there is room, then admits only bodies asked for more often", () => {
     const store = threeBodies();
@@ -438,7 +441,7 @@ describe("tile file store (metadata and body caches)", () => {
   });
 
   it("keeps metadata when bodies are not cached: a body miss does not resolve the path again", () => {
-    const store = new TileFileStore({ maxBytes: 0 });
+    const store = new TileFileStore({ maxBytes: 0, ...syncOnly });
     for (let i = 0; i < 5; i++) {
       for (const name of ["a", "b", "c"]) {
         const { bytes } = readThrough(store, root, `t/${name}.glb`);
@@ -449,7 +452,7 @@ describe("tile file store (metadata and body caches)", () => {
   });
 
   it("bounds the metadata cache, keeping recently used files", () => {
-    const store = new TileFileStore({ maxBytes: 0, maxEntries: 2 });
+    const store = new TileFileStore({ maxBytes: 0, maxEntries: 2, ...syncOnly });
     readThrough(store, root, "t/a.glb");
     readThrough(store, root, "t/b.glb");
     readThrough(store, root, "t/a.glb"); // a used again: b is the one to go

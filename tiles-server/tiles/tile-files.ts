@@ -41,6 +41,8 @@ export interface TileFileCacheOptions {
    * always uses the thread pool, e.g. for a layer folder on a network file system.
    */
   syncReads?: boolean;
+  /** A blocking read slower than this (ms) sends reads to the thread pool for a second (default 2). */
+  slowReadMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -215,6 +217,7 @@ export class TileFileStore {
   /** performance.now() until which bodies are read through the thread pool (see SLOW_READ_MS). */
   private asyncUntil = 0;
   private readonly syncReads: boolean;
+  private readonly slowReadMs: number;
   private counters = { bodyHits: 0, bodyMisses: 0, rejected: 0, resolutions: 0 };
   /**
    * Bodies that are not cached are read into recycled buffers: a freshly allocated buffer of
@@ -230,6 +233,7 @@ export class TileFileStore {
     this.maxFileBytes = opts.maxFileBytes ?? MIB;
     this.maxEntries = Math.max(1, opts.maxEntries ?? 100_000);
     this.syncReads = opts.syncReads ?? true;
+    this.slowReadMs = opts.slowReadMs ?? SLOW_READ_MS;
   }
 
   /**
@@ -315,7 +319,7 @@ export class TileFileStore {
       const buffer = victims !== undefined ? Buffer.allocUnsafeSlow(file.size) : this.borrow(file.size);
       const ok = this.readSync(file, buffer);
       const finished = performance.now();
-      if (finished - started > SLOW_READ_MS) this.asyncUntil = finished + ASYNC_PERIOD_MS;
+      if (finished - started > this.slowReadMs) this.asyncUntil = finished + ASYNC_PERIOD_MS;
       if (!ok) {
         this.release(buffer);
         return undefined;
