@@ -1,4 +1,5 @@
 import proj4 from "proj4";
+import { epsgDefinition } from "../crs/epsg.ts";
 import { type CrsError, resolveSourceCrs } from "../crs/source-crs.ts";
 import type { LasHeader, LasVlr } from "./las-header.ts";
 
@@ -8,6 +9,8 @@ export interface LasCrs {
   /** Where it came from: "--crs", "GeoTIFF keys" or "WKT VLR". */
   source: string;
   verticalToMetres: number;
+  /** The CRS for other tools: the file's OGC WKT when it has one, else a proj4 definition. */
+  projection: string;
   /** Source x, y, z -> lon, lat (degrees), ellipsoidal height (m). */
   toGeodetic(x: number, y: number, z: number): [number, number, number];
   /** Source x, y, z -> ECEF through proj4 alone, the reference for the accuracy check. */
@@ -26,7 +29,7 @@ export function resolveLasCrs(header: LasHeader, override?: string): LasCrs {
   const verticalFromKeys = vertical !== undefined ? UNIT_METRES[vertical] : undefined;
   if (override) {
     const def = override.trim();
-    return wrap(def, "--crs", verticalFromKeys ?? unitsOf(def));
+    return wrap(def, "--crs", verticalFromKeys ?? unitsOf(def), isWkt(def) ? def : undefined);
   }
   const wkt = header.vlrs.find((v) => v.userId === "LASF_Projection" && v.recordId === 2112);
   const wktText = wkt ? wkt.data.toString("utf8").replace(/\0+$/, "").trim() : "";
@@ -39,18 +42,18 @@ export function resolveLasCrs(header: LasHeader, override?: string): LasCrs {
           ? `EPSG:${keys.short.get(2048)}`
           : userDefinedProjection(header.file, keys);
     try {
-      return wrap(def, "GeoTIFF keys", verticalFromKeys ?? unitsOf(def));
+      return wrap(def, "GeoTIFF keys", verticalFromKeys ?? unitsOf(def), wktText || undefined);
     } catch (err) {
       if (!wktText) throw err;
     }
   }
-  if (wktText) return wrap(wktText, "WKT VLR", unitsOf(wktText));
+  if (wktText) return wrap(wktText, "WKT VLR", unitsOf(wktText), wktText);
   throw new LasCrsError(
     `${header.file}: no CRS in the file (no GeoTIFF GeoKeyDirectory or OGC WKT VLR): give it with --crs EPSG:xxxx`,
   );
 }
 
-function wrap(def: string, source: string, verticalToMetres: number): LasCrs {
+function wrap(def: string, source: string, verticalToMetres: number, wkt?: string): LasCrs {
   let crs: ReturnType<typeof resolveSourceCrs>;
   try {
     crs = resolveSourceCrs(def);
@@ -62,6 +65,7 @@ function wrap(def: string, source: string, verticalToMetres: number): LasCrs {
     id: crs.id,
     source,
     verticalToMetres,
+    projection: wkt ?? proj4Definition(def),
     toGeodetic(x, y, z) {
       const p = crs.toGeodetic(x, y, z);
       return [p[0], p[1], z * verticalToMetres];
@@ -73,6 +77,15 @@ function wrap(def: string, source: string, verticalToMetres: number): LasCrs {
       return [p[0], p[1], p[2]];
     },
   };
+}
+
+function isWkt(def: string): boolean {
+  return /^(PROJCS|GEOGCS|PROJCRS|GEOGCRS|COMPD_CS|COMPOUNDCRS)\[/i.test(def);
+}
+
+function proj4Definition(def: string): string {
+  const epsg = /^EPSG:(\d+)$/i.exec(def);
+  return (epsg && epsgDefinition(Number(epsg[1]))) || def;
 }
 
 function unitsOf(def: string): number {

@@ -1,77 +1,91 @@
-import { assembleGlb } from "../tiles3d/glb-align.ts";
+import { WORDS } from "./octree.ts";
 
-/** Points of one tile, positions in the tile's frame (z up), ready to write. */
-export interface PointTile {
+/** One tile's points, packed as in octree.ts, and how to place them in the tile's frame. */
+export interface PointTileSource {
+  points: Uint32Array;
   count: number;
-  /** x, y, z (east, north, up) relative to the tile's origin. */
-  positions: Float32Array;
-  /** RGBA 8-bit, or null when the source has no colour. */
-  colors: Uint8Array | null;
-  intensity: Float32Array;
-  classification: Float32Array;
+  /** Octree origin and step: a stored coordinate is origin + q * quantum (metres, east-north-up). */
+  origin: readonly number[];
+  quantum: number;
+  /** The tile's own origin in the same frame. */
+  centre: readonly number[];
+  /** Write COLOR_0 (the source has RGB). */
+  colour: boolean;
 }
 
+/** Room before the binary chunk for the GLB header and the JSON chunk, which are written last. */
+const HEAD = 4096;
+
 /**
- * Writes a glTF 2.0 point primitive (mode POINTS) as GLB. Written directly rather than through gltf-transform:
- * the document is five accessors, and building a gltf-transform Document per tile costs more than decoding the
- * tile's points, which matters at millions of points per second. Intensity and classification are plain custom
- * vertex attributes (_INTENSITY, _CLASSIFICATION) that CesiumJS custom shaders read as
- * vsInput.attributes.intensity / .classification.
+ * Writes a glTF 2.0 point primitive (mode POINTS) as GLB, straight from the packed points into the final file
+ * image. Written by hand rather than through gltf-transform: the document is four accessors, and building a
+ * gltf-transform Document (and copying every array twice more) per tile costs more than decoding the tile's
+ * points, which matters at millions of points per second. Intensity and classification are plain custom vertex
+ * attributes (_INTENSITY, _CLASSIFICATION) that CesiumJS custom shaders read as vsInput.attributes.intensity /
+ * .classification.
  */
-export function writePointGlb(tile: PointTile): Uint8Array {
+export function encodePointGlb(tile: PointTileSource): Uint8Array {
   const n = tile.count;
-  // glTF is y-up; 3D Tiles rotates y-up content to z-up, so (e, n, u) is stored as (e, u, -n).
-  const pos = new Float32Array(3 * n);
-  const min = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-  const max = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
-  for (let i = 0; i < n; i++) {
-    const x = tile.positions[3 * i];
-    const y = tile.positions[3 * i + 2];
-    const z = -tile.positions[3 * i + 1];
+  const pts = tile.points;
+  const colourBytes = tile.colour ? 4 * n : 0;
+  const binLength = 12 * n + colourBytes + 8 * n;
+  // Never pooled, so the typed-array views below start 4-byte aligned.
+  const file = Buffer.allocUnsafeSlow(HEAD + binLength);
+  const buffer = file.buffer;
+  const at = file.byteOffset + HEAD;
+  const pos = new Float32Array(buffer, at, 3 * n);
+  const colours = tile.colour ? new Uint32Array(buffer, at + 12 * n, n) : null;
+  const intensity = new Float32Array(buffer, at + 12 * n + colourBytes, n);
+  const classification = new Float32Array(buffer, at + 16 * n + colourBytes, n);
+  const [ox, oy, oz] = tile.origin;
+  const [cx, cy, cz] = tile.centre;
+  const quantum = tile.quantum;
+  let minX = Infinity;
+  let minY = Infinity;
+  let minZ = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  let maxZ = -Infinity;
+  for (let i = 0, p = 0; i < n; i++, p += WORDS) {
+    // glTF is y-up; 3D Tiles rotates y-up content to z-up, so (e, n, u) is stored as (e, u, -n).
+    const x = Math.fround(ox + pts[p] * quantum - cx);
+    const y = Math.fround(oz + pts[p + 2] * quantum - cz);
+    const z = -Math.fround(oy + pts[p + 1] * quantum - cy);
     pos[3 * i] = x;
     pos[3 * i + 1] = y;
     pos[3 * i + 2] = z;
-    if (x < min[0]) min[0] = x;
-    if (x > max[0]) max[0] = x;
-    if (y < min[1]) min[1] = y;
-    if (y > max[1]) max[1] = y;
-    if (z < min[2]) min[2] = z;
-    if (z > max[2]) max[2] = z;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (z < minZ) minZ = z;
+    if (z > maxZ) maxZ = z;
+    const a = pts[p + 3];
+    intensity[i] = a & 0xffff;
+    classification[i] = (a >>> 16) & 0xff;
+    // Word 4 is r | g << 8 | b << 16 | 255 << 24: in little-endian memory that is the RGBA byte quadruple.
+    if (colours) colours[i] = pts[p + 4];
   }
-  const parts: Uint8Array[] = [];
   const bufferViews: Array<{ buffer: 0; byteOffset: number; byteLength: number; target: number }> = [];
   const accessors: Array<Record<string, unknown>> = [];
   const attributes: Record<string, number> = {};
   let offset = 0;
-  const add = (name: string, data: ArrayBufferView, accessor: Record<string, unknown>) => {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: bytes.length, target: 34962 });
-    parts.push(bytes);
-    offset += bytes.length;
-    const pad = (4 - (offset % 4)) % 4;
-    if (pad) {
-      parts.push(new Uint8Array(pad));
-      offset += pad;
-    }
+  const add = (name: string, byteLength: number, accessor: Record<string, unknown>) => {
+    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength, target: 34962 });
+    offset += byteLength;
     attributes[name] = accessors.length;
     accessors.push({ bufferView: bufferViews.length - 1, count: n, ...accessor });
   };
-  add("POSITION", pos, {
+  add("POSITION", 12 * n, {
     componentType: 5126,
     type: "VEC3",
-    min: min.map((v) => Math.fround(v)),
-    max: max.map((v) => Math.fround(v)),
+    min: [minX, minY, minZ],
+    max: [maxX, maxY, maxZ],
   });
-  if (tile.colors) add("COLOR_0", tile.colors, { componentType: 5121, normalized: true, type: "VEC4" });
-  add("_INTENSITY", tile.intensity, { componentType: 5126, type: "SCALAR" });
-  add("_CLASSIFICATION", tile.classification, { componentType: 5126, type: "SCALAR" });
-  const bin = new Uint8Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    bin.set(p, at);
-    at += p.length;
-  }
-  const json = {
+  if (tile.colour) add("COLOR_0", 4 * n, { componentType: 5121, normalized: true, type: "VEC4" });
+  add("_INTENSITY", 4 * n, { componentType: 5126, type: "SCALAR" });
+  add("_CLASSIFICATION", 4 * n, { componentType: 5126, type: "SCALAR" });
+  const json = JSON.stringify({
     asset: { version: "2.0", generator: "CIM Twin cim ingest las" },
     scene: 0,
     scenes: [{ nodes: [0] }],
@@ -85,9 +99,22 @@ export function writePointGlb(tile: PointTile): Uint8Array {
       },
     ],
     extensionsUsed: ["KHR_materials_unlit"],
-    buffers: [{ byteLength: bin.length }],
+    buffers: [{ byteLength: binLength }],
     bufferViews,
     accessors,
-  };
-  return assembleGlb(json, bin);
+  });
+  const jsonBytes = Buffer.byteLength(json);
+  const jsonLength = Math.ceil(jsonBytes / 4) * 4;
+  const start = HEAD - 8 - jsonLength - 20;
+  if (start < 0) throw new Error("internal error: glTF JSON larger than the GLB head room");
+  file.writeUInt32LE(0x46546c67, start); // "glTF"
+  file.writeUInt32LE(2, start + 4);
+  file.writeUInt32LE(20 + jsonLength + 8 + binLength, start + 8);
+  file.writeUInt32LE(jsonLength, start + 12);
+  file.writeUInt32LE(0x4e4f534a, start + 16); // "JSON"
+  file.write(json, start + 20, "utf8");
+  file.fill(0x20, start + 20 + jsonBytes, HEAD - 8);
+  file.writeUInt32LE(binLength, HEAD - 8);
+  file.writeUInt32LE(0x004e4942, HEAD - 4); // "BIN\0"
+  return file.subarray(start);
 }
