@@ -35,8 +35,16 @@ export class IfcExtractionError extends Error {
   }
 }
 
+/** What the ingest needs from a way of running web-ifc (worker threads or the calling thread). */
+export interface ElementExtraction {
+  readonly skipped: SkippedElement[];
+  open(): Promise<ModelInfo>;
+  elements(): AsyncGenerator<{ index: number; element: PlacedElementData | null }>;
+  close(): Promise<void>;
+}
+
 /** Opening a model may take a while for big files, but never forever (a malformed file must end). */
-const openBudgetMs = (bytes: number) => 8000 + (bytes / 1e6) * 1500;
+export const openBudgetMs = (bytes: number) => 8000 + (bytes / 1e6) * 1500;
 
 /** One worker meshing products taken from the shared counter. */
 interface Lane {
@@ -52,7 +60,7 @@ interface Lane {
  * does not finish within its budget costs its worker, which is replaced (the model re-opened) and the element
  * skipped. Geometry generation dominates ingest time, so the products are shared out over several workers.
  */
-export class IfcExtraction {
+export class IfcExtraction implements ElementExtraction {
   info!: ModelInfo;
   readonly skipped: SkippedElement[] = [];
   private readonly lanes: Lane[] = [];

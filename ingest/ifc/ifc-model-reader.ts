@@ -9,6 +9,16 @@ import type {
   StoreyInfo,
 } from "./ifc-types.ts";
 import { attrNumber, attrText, compoundAngle, ifcValue } from "./ifc-values.ts";
+import { findPlacementCycle } from "./placement-cycles.ts";
+import {
+  type StepEntities,
+  type StepValue,
+  stepIfcValue,
+  stepNumber,
+  stepRef,
+  stepRefs,
+  stepText,
+} from "./step-entities.ts";
 import { loadWebIfc } from "./web-ifc-runtime.ts";
 
 const WebIFC = loadWebIfc();
@@ -50,6 +60,16 @@ export function ifcClassName(api: WebIfcTypes.IfcAPI, typeCode: number): string 
   return classNames.get(upper) ?? upper;
 }
 
+/** Quantities whose value is their fourth attribute (Name, Description, Unit, value, Formula). */
+const QUANTITY_TYPES = new Set([
+  "IFCQUANTITYLENGTH",
+  "IFCQUANTITYAREA",
+  "IFCQUANTITYVOLUME",
+  "IFCQUANTITYCOUNT",
+  "IFCQUANTITYWEIGHT",
+  "IFCQUANTITYTIME",
+]);
+
 export class IfcModelReader {
   private readonly line = new Map<number, Line>();
   private readonly psetsOf = new Map<number, number[]>();
@@ -60,10 +80,17 @@ export class IfcModelReader {
   private readonly storeys = new Map<number, StoreyInfo>();
   private lengthScale = 1;
 
+  /** `step`: the file's entities read from its bytes, for the bulk of the attribute reads (see step-entities.ts). */
   constructor(
     private readonly api: WebIfcTypes.IfcAPI,
     private readonly model: number,
+    private readonly step?: StepEntities,
   ) {}
+
+  /** Attribute values from the byte index; undefined sends the caller to web-ifc's GetLine. */
+  private args(id: number): StepValue[] | undefined {
+    return this.step?.args(id);
+  }
 
   private get(id: number): Line {
     let l = this.line.get(id);
@@ -74,7 +101,14 @@ export class IfcModelReader {
     return l;
   }
 
+  /**
+   * Entities of a type. Exact types come from the byte index when it read every entity (web-ifc's vector costs an
+   * embind call per id); subtypes (`inherited`) need web-ifc's schema.
+   */
   private ids(type: number, inherited = false): number[] {
+    if (!inherited && this.step && this.step.skippedInstances === 0) {
+      return this.step.idsOfType(this.api.GetNameFromTypeCode(type).toUpperCase());
+    }
     return vectorToArray(this.api.GetLineIDsWithType(this.model, type, inherited));
   }
 
@@ -83,7 +117,8 @@ export class IfcModelReader {
     if (this.ids(WebIFC.IFCPROJECT).length === 0)
       throw new IfcModelError("no IfcProject: not a usable IFC model");
     this.lengthScale = this.readLengthScale();
-    this.checkPlacementCycles();
+    // With the byte index, the ingest has already checked (findPlacementCycleInStep) before loading web-ifc.
+    if (!this.step) this.checkPlacementCycles();
     this.indexRelations();
     const storeys = this.ids(WebIFC.IFCBUILDINGSTOREY).map((id) => {
       const s = this.get(id);
@@ -99,7 +134,8 @@ export class IfcModelReader {
     const skip = new Set([WebIFC.IFCOPENINGELEMENT, ...(includeSpaces ? [] : [WebIFC.IFCSPACE])]);
     const productIds = this.ids(WebIFC.IFCPRODUCT, true).filter((id) => {
       if (skip.has(this.api.GetLineType(this.model, id))) return false;
-      return refId(this.get(id).Representation) !== null;
+      const a = this.args(id);
+      return a ? stepRef(a[6]) !== null : refId(this.get(id).Representation) !== null;
     });
     productIds.sort((a, b) => a - b);
     return {
@@ -148,51 +184,58 @@ export class IfcModelReader {
   /** A placement that is (indirectly) relative to itself makes web-ifc recurse forever. */
   private checkPlacementCycles(): void {
     const parent = new Map<number, number | null>();
-    for (const id of this.ids(WebIFC.IFCLOCALPLACEMENT)) parent.set(id, refId(this.get(id).PlacementRelTo));
-    const ok = new Set<number>();
-    for (const start of parent.keys()) {
-      const path: number[] = [];
-      const seen = new Set<number>();
-      let cur: number | null | undefined = start;
-      while (cur !== null && cur !== undefined && !ok.has(cur)) {
-        if (seen.has(cur)) {
-          const cycle = [...path.slice(path.indexOf(cur)), cur].map((x) => `#${x}`).join(" -> ");
-          throw new IfcModelError(`#${cur}: IfcLocalPlacement.PlacementRelTo forms a cycle (${cycle})`, cur);
-        }
-        seen.add(cur);
-        path.push(cur);
-        cur = parent.get(cur);
-      }
-      for (const p of path) ok.add(p);
+    for (const id of this.ids(WebIFC.IFCLOCALPLACEMENT)) {
+      const a = this.args(id);
+      parent.set(id, a ? stepRef(a[0]) : refId(this.get(id).PlacementRelTo));
     }
+    const cycle = findPlacementCycle(parent);
+    if (cycle) throw new IfcModelError(cycle.message, cycle.id);
+  }
+
+  /** Relations read as (objects, targets) pairs: attribute positions are the same in IFC2x3, IFC4 and IFC4x3. */
+  private relation(
+    rel: number,
+    objectsAt: number,
+    targetAt: number,
+    names: [string, string],
+  ): [number[], number[]] {
+    const a = this.args(rel);
+    const objects = a ? a[objectsAt] : undefined;
+    const target = a ? a[targetAt] : undefined;
+    if (a) {
+      return [
+        Array.isArray(objects)
+          ? stepRefs(objects)
+          : [stepRef(objects)].filter((x): x is number => x !== null),
+        Array.isArray(target) ? stepRefs(target) : [stepRef(target)].filter((x): x is number => x !== null),
+      ];
+    }
+    const r = this.get(rel);
+    const ids = (v: unknown) =>
+      Array.isArray(v) ? refIds(v) : [refId(v)].filter((x): x is number => x !== null);
+    return [ids(r[names[0]]), ids(r[names[1]])];
   }
 
   private indexRelations(): void {
     for (const rel of this.ids(WebIFC.IFCRELDEFINESBYPROPERTIES)) {
-      const r = this.get(rel);
-      const defs = Array.isArray(r.RelatingPropertyDefinition)
-        ? refIds(r.RelatingPropertyDefinition)
-        : [refId(r.RelatingPropertyDefinition)].filter((x): x is number => x !== null);
-      for (const obj of refIds(r.RelatedObjects)) {
+      const [objects, defs] = this.relation(rel, 4, 5, ["RelatedObjects", "RelatingPropertyDefinition"]);
+      for (const obj of objects) {
         const list = this.psetsOf.get(obj) ?? [];
         list.push(...defs);
         this.psetsOf.set(obj, list);
       }
     }
     for (const rel of this.ids(WebIFC.IFCRELDEFINESBYTYPE)) {
-      const r = this.get(rel);
-      const type = refId(r.RelatingType);
-      if (type !== null) for (const obj of refIds(r.RelatedObjects)) this.typeOf.set(obj, type);
+      const [objects, [type]] = this.relation(rel, 4, 5, ["RelatedObjects", "RelatingType"]);
+      if (type !== undefined) for (const obj of objects) this.typeOf.set(obj, type);
     }
     for (const rel of this.ids(WebIFC.IFCRELCONTAINEDINSPATIALSTRUCTURE)) {
-      const r = this.get(rel);
-      const container = refId(r.RelatingStructure);
-      if (container !== null) for (const el of refIds(r.RelatedElements)) this.containerOf.set(el, container);
+      const [elements, [container]] = this.relation(rel, 4, 5, ["RelatedElements", "RelatingStructure"]);
+      if (container !== undefined) for (const el of elements) this.containerOf.set(el, container);
     }
     for (const rel of this.ids(WebIFC.IFCRELAGGREGATES)) {
-      const r = this.get(rel);
-      const whole = refId(r.RelatingObject);
-      if (whole !== null) for (const part of refIds(r.RelatedObjects)) this.parentOf.set(part, whole);
+      const [parts, [whole]] = this.relation(rel, 5, 4, ["RelatedObjects", "RelatingObject"]);
+      if (whole !== undefined) for (const part of parts) this.parentOf.set(part, whole);
     }
   }
 
@@ -269,43 +312,75 @@ export class IfcModelReader {
   private psetEntries(psetId: number): { name: string; values: [string, IfcValue][] } {
     const cached = this.psetValues.get(psetId);
     if (cached) return cached;
+    const entry = this.step?.type(psetId) ? this.psetFromStep(psetId) : this.psetFromLine(psetId);
+    this.psetValues.set(psetId, entry);
+    return entry;
+  }
+
+  /** The same values as psetFromLine, by attribute position (the same in IFC2x3, IFC4 and IFC4x3). */
+  private psetFromStep(psetId: number): { name: string; values: [string, IfcValue][] } {
+    const step = this.step!;
+    const a = step.args(psetId)!;
+    const name = stepText(a[2]) ?? `#${psetId}`;
+    const kind = step.type(psetId);
+    const props = kind === "IFCPROPERTYSET" ? a[4] : kind === "IFCELEMENTQUANTITY" ? a[5] : undefined;
+    const values: [string, IfcValue][] = [];
+    for (const propId of stepRefs(props)) {
+      const p = step.args(propId);
+      if (!p) {
+        const fromLine = this.propertyFromLine(propId);
+        if (fromLine) values.push(fromLine);
+        continue;
+      }
+      const key = stepText(p[0]);
+      if (!key) continue;
+      const type = step.type(propId)!;
+      let v: IfcValue | null = null;
+      if (type === "IFCPROPERTYSINGLEVALUE") v = stepIfcValue(p[2]);
+      else if (type === "IFCPROPERTYENUMERATEDVALUE" || type === "IFCPROPERTYLISTVALUE") {
+        if (Array.isArray(p[2])) v = p[2].map((e) => stepIfcValue(e)).join(", ");
+      } else if (QUANTITY_TYPES.has(type)) v = stepNumber(p[3]);
+      if (v !== null) values.push([key, v]);
+    }
+    return { name, values };
+  }
+
+  private psetFromLine(psetId: number): { name: string; values: [string, IfcValue][] } {
     const p = this.get(psetId);
     const name = attrText(p.Name) ?? `#${psetId}`;
     const values: [string, IfcValue][] = [];
     for (const propId of refIds(p.HasProperties ?? p.Quantities)) {
-      const prop = this.get(propId);
-      const key = attrText(prop.Name);
-      if (!key) continue;
-      let v: IfcValue | null = null;
-      if (prop.NominalValue !== undefined) v = ifcValue(prop.NominalValue);
-      else if (Array.isArray(prop.EnumerationValues)) {
-        v = prop.EnumerationValues.map((e: unknown) => ifcValue(e as never)).join(", ");
-      } else if (Array.isArray(prop.ListValues)) {
-        v = prop.ListValues.map((e: unknown) => ifcValue(e as never)).join(", ");
-      } else {
-        for (const q of [
-          "LengthValue",
-          "AreaValue",
-          "VolumeValue",
-          "CountValue",
-          "WeightValue",
-          "TimeValue",
-        ]) {
-          if (prop[q] !== undefined) v = attrNumber(prop[q]);
-        }
-      }
-      if (v !== null) values.push([key, v]);
+      const kv = this.propertyFromLine(propId);
+      if (kv) values.push(kv);
     }
-    const entry = { name, values };
-    this.psetValues.set(psetId, entry);
-    return entry;
+    return { name, values };
+  }
+
+  private propertyFromLine(propId: number): [string, IfcValue] | null {
+    const prop = this.get(propId);
+    const key = attrText(prop.Name);
+    if (!key) return null;
+    let v: IfcValue | null = null;
+    if (prop.NominalValue !== undefined) v = ifcValue(prop.NominalValue);
+    else if (Array.isArray(prop.EnumerationValues)) {
+      v = prop.EnumerationValues.map((e: unknown) => ifcValue(e as never)).join(", ");
+    } else if (Array.isArray(prop.ListValues)) {
+      v = prop.ListValues.map((e: unknown) => ifcValue(e as never)).join(", ");
+    } else {
+      for (const q of ["LengthValue", "AreaValue", "VolumeValue", "CountValue", "WeightValue", "TimeValue"]) {
+        if (prop[q] !== undefined) v = attrNumber(prop[q]);
+      }
+    }
+    return v === null ? null : [key, v];
   }
 
   private properties(id: number): Record<string, IfcValue> {
     const out: Record<string, IfcValue> = {};
     // Type properties first so the occurrence's own values win.
     const type = this.typeOf.get(id);
-    const typePsets = type === undefined ? [] : refIds(this.get(type).HasPropertySets);
+    const typeArgs = type === undefined ? undefined : this.args(type);
+    const typePsets =
+      type === undefined ? [] : typeArgs ? stepRefs(typeArgs[5]) : refIds(this.get(type).HasPropertySets);
     for (const psetId of [...typePsets, ...(this.psetsOf.get(id) ?? [])]) {
       const { name, values } = this.psetEntries(psetId);
       for (const [k, v] of values) out[`${name}.${k}`] = v;
@@ -313,18 +388,22 @@ export class IfcModelReader {
     return out;
   }
 
-  /** Attributes, properties and geometry of one product; null when it has no triangles. */
-  extract(id: number): ElementData | null {
-    const parts = this.geometry(id);
+  /**
+   * Attributes, properties and geometry of one product; null when it has no triangles. `mesh`: its mesh as
+   * StreamMeshes hands it over (valid during the callback only); without it the product is meshed here.
+   */
+  extract(id: number, mesh?: WebIfcTypes.FlatMesh): ElementData | null {
+    const parts = this.geometry(mesh ?? this.api.GetFlatMesh(this.model, id));
     if (parts.length === 0) return null;
-    const e = this.get(id);
+    const a = this.args(id);
+    const e = a ? undefined : this.get(id);
     const storey = this.storeyOf(id);
     return {
       expressId: id,
-      globalId: attrText(e.GlobalId) ?? `#${id}`,
+      globalId: (a ? stepText(a[0]) : attrText(e.GlobalId)) ?? `#${id}`,
       ifcClass: ifcClassName(this.api, this.api.GetLineType(this.model, id)),
-      name: attrText(e.Name),
-      objectType: attrText(e.ObjectType),
+      name: a ? stepText(a[2]) : attrText(e.Name),
+      objectType: a ? stepText(a[4]) : attrText(e.ObjectType),
       storey: storey?.name ?? null,
       storeyElevation: storey?.elevation ?? null,
       properties: this.properties(id),
@@ -336,8 +415,12 @@ export class IfcModelReader {
    * The element's triangles in model axes. web-ifc returns them Y-up (x, y, z) = (X, Z, -Y) for three.js; they are
    * turned back to IFC's Z-up here so georeferencing works in the model's own axes.
    */
-  private geometry(id: number): ElementPart[] {
-    const flat = this.api.GetFlatMesh(this.model, id);
+  /** Meshes products in one WebAssembly call, `onMesh` called for those with geometry, in product order. */
+  streamMeshes(ids: number[], onMesh: (mesh: WebIfcTypes.FlatMesh) => void): void {
+    this.api.StreamMeshes(this.model, ids, onMesh);
+  }
+
+  private geometry(flat: WebIfcTypes.FlatMesh): ElementPart[] {
     const byColor = new Map<string, { color: ElementPart["color"]; chunks: ElementPart[] }>();
     for (let g = 0; g < flat.geometries.size(); g++) {
       const placed = flat.geometries.get(g);

@@ -4,6 +4,8 @@ import { resolveGeoreference } from "./georeference.ts";
 import { IfcModelError, IfcModelReader } from "./ifc-model-reader.ts";
 import type { ModelInfo, PlacedElementData, WorkerReply, WorkerRequest } from "./ifc-types.ts";
 import { placeElement } from "./place-element.ts";
+import { StepEntities } from "./step-entities.ts";
+import { precheckStep } from "./step-precheck.ts";
 import { loadWebIfc, saveWebIfcCodeCache } from "./web-ifc-runtime.ts";
 
 const WebIFC = loadWebIfc();
@@ -25,11 +27,12 @@ port.on("message", async (req: WorkerRequest) => {
     if (req.cmd === "open") {
       await api.Init();
       api.SetLogLevel(WebIFC.LogLevel.LOG_LEVEL_OFF);
-      const model = api.OpenModel(new Uint8Array(readFileSync(req.path)), { COORDINATE_TO_ORIGIN: false });
-      reader = new IfcModelReader(api, model);
+      const bytes = new Uint8Array(readFileSync(req.path));
+      const statements = precheckStep(bytes);
+      const model = api.OpenModel(bytes, { COORDINATE_TO_ORIGIN: false });
+      reader = new IfcModelReader(api, model, new StepEntities(bytes, statements.starts, statements.count));
       info = reader.readInfo(req.includeSpaces);
       reply({ type: "opened", info });
-      saveWebIfcCodeCache();
     } else {
       const geo = resolveGeoreference(info!, req.georeference);
       const next = new Int32Array(req.next);
@@ -44,6 +47,7 @@ port.on("message", async (req: WorkerRequest) => {
         reply({ type: "element", index: i, element }, transfer);
       }
       reply({ type: "done" });
+      saveWebIfcCodeCache();
     }
   } catch (err) {
     reply({

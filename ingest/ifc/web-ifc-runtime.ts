@@ -24,7 +24,9 @@ export function loadWebIfc(): WebIfc {
   const cacheFile = join(
     tmpdir(),
     "cim-twin-code-cache",
-    `web-ifc-${version}-node${process.versions.v8}-${arch()}.bin`,
+    // "full": saved after a whole model was read, so that the lazily compiled schema classes and geometry calls are
+    // in it (a cache saved after OpenModel alone left them to be compiled again by every run).
+    `web-ifc-${version}-node${process.versions.v8}-${arch()}-full.bin`,
   );
   let cachedData: Buffer | undefined;
   try {
