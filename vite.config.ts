@@ -70,11 +70,13 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 8000,
     sourcemap: false,
-    // Two pages: the Cesium city viewer and the three.js close-inspection view of one layer.
+    // Three pages: the Cesium city viewer, the three.js close-inspection view of one layer and the leaders'
+    // cockpit (served at /cockpit).
     rolldownOptions: {
       input: {
         main: resolve(root, "viewer/index.html"),
         inspect: resolve(root, "viewer/inspect/index.html"),
+        cockpit: resolve(root, "viewer/cockpit.html"),
       },
     },
   },

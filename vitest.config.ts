@@ -7,6 +7,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    globalSetup: ["./tests/support/demo-template-setup.ts"],
     reporters: ["default", "./tests/support/summary-reporter.ts"],
   },
 });

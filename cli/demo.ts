@@ -6,12 +6,15 @@ import { ingestIfc } from "../ingest/ifc/ingest-ifc.ts";
 import { ingestPipes } from "../ingest/pipes/ingest-pipes.ts";
 import { DEMO_BIM_NAME, generateDemoBimIfc } from "../ingest/synthetic/demo-bim.ts";
 import { DEMO_CITY_VERSION, generateDemoCity } from "../ingest/synthetic/demo-city.ts";
+import { planDemoDevices, readDemoDeviceInputs } from "../ingest/synthetic/demo-devices.ts";
 import { DEMO_PIPES_CRS, DEMO_PIPES_NAME, generateDemoPipes } from "../ingest/synthetic/demo-pipes.ts";
 import {
   DEMO_CAMERA_FOLDER,
   ensureDemoVideo,
   HLS_PLAYLIST,
 } from "../ingest/synthetic/demo-video/generate-demo-video.ts";
+import { provisionFleet } from "../simulator/provision.ts";
+import { type RunningSimulator, type SimulatorOptions, startSimulator } from "../simulator/simulator.ts";
 import { type RunningServer, registerLayerFolder, startServer } from "../tiles-server/server.ts";
 import { DEFAULT_DATA_DIR } from "./paths.ts";
 import { ensureViewerBuilt } from "./viewer-build.ts";
@@ -20,6 +23,15 @@ export interface DemoOptions {
   port?: number;
   dataDir?: string;
   logger?: boolean;
+  /** Run the telemetry simulator against the demo's devices (default: unless env CIM_SIMULATE=0). */
+  simulate?: boolean;
+  /** Simulator settings (interval, speed, bursts). */
+  simulator?: Omit<SimulatorOptions, "serverUrl" | "mqttUrl" | "log">;
+}
+
+export interface RunningDemo extends RunningServer {
+  /** The in-process telemetry simulator, when it runs. */
+  simulator?: RunningSimulator;
 }
 
 export const DEMO_LAYER_ID = "demo-buildings";
@@ -32,7 +44,7 @@ export const DEMO_CAMERA_VIDEO_URL = `/media/${DEMO_CAMERA_FOLDER}/${HLS_PLAYLIS
  * `npm start`: generates the demo district once (cached by version), ingests it through the same code as
  * `cim ingest buildings`, starts the server with the viewer and registers the layer.
  */
-export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> {
+export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const log = (line: string) => {
     if (opts.logger !== false) process.stdout.write(`${line}\n`);
@@ -54,13 +66,58 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningServer> 
     await registerLayerFolder(server, { path: tilesDir, id: DEMO_LAYER_ID, name: "宿迁示范区建筑白模" });
     await registerLayerFolder(server, { path: bimDir, id: DEMO_BIM_LAYER_ID, name: `${DEMO_BIM_NAME} BIM` });
     await registerLayerFolder(server, { path: pipesDir, id: DEMO_PIPES_LAYER_ID, name: DEMO_PIPES_NAME });
+    await registerDemoDevices(server, join(dataDir, "demo", `v${DEMO_CITY_VERSION}`), bimDir, pipesDir);
   } catch (err) {
     await server.close();
     throw err;
   }
   log(`CIM Twin demo city: ${server.url}/`);
   log(`MQTT telemetry: ${server.mqttUrl} (topic cim/<deviceId>/telemetry)`);
-  return server;
+  if (!(opts.simulate ?? process.env.CIM_SIMULATE !== "0")) return server;
+  const simulator = await startSimulator({
+    serverUrl: server.url,
+    mqttUrl: server.mqttUrl,
+    log,
+    ...opts.simulator,
+  }).catch(async (err) => {
+    await server.close();
+    throw err;
+  });
+  const every = (opts.simulator?.intervalMs ?? 5000) / 1000;
+  const bursts = (opts.simulator?.leakEveryMs ?? 300_000) / 60_000;
+  log(
+    `Telemetry simulator: ${simulator.deviceCount()} devices, a reading every ${every} s, ` +
+      `${bursts > 0 ? `a water main burst every ${bursts} min` : "no main bursts"} (CIM_SIMULATE=0 turns it off)`,
+  );
+  return {
+    ...server,
+    simulator,
+    async close() {
+      await simulator.stop();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * The demo's IoT devices, cameras and their alarm rules, derived from the generated data and registered through
+ * the server's API; ids already registered (a restart) are left as they are.
+ */
+async function registerDemoDevices(
+  server: RunningServer,
+  versionDir: string,
+  bimDir: string,
+  pipesDir: string,
+) {
+  const inputs = await readDemoDeviceInputs({
+    network: join(pipesDir, "network.json"),
+    buildings: join(versionDir, "buildings.geojson"),
+    roads: join(versionDir, "roads.geojson"),
+    bimElements: join(bimDir, "elements.json"),
+  });
+  const layers = { buildings: DEMO_LAYER_ID, bim: DEMO_BIM_LAYER_ID, pipes: DEMO_PIPES_LAYER_ID };
+  const fleet = planDemoDevices(inputs, layers, DEMO_CAMERA_VIDEO_URL, DEMO_BIM_NAME);
+  await provisionFleet(server.url, server.adminToken, fleet);
 }
 
 async function ensureDemoTiles(demoDir: string, log: (line: string) => void): Promise<string> {

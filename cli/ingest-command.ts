@@ -269,7 +269,14 @@ function registerLasCommand(ingest: Command): void {
     .option("--crs <crs>", "overrides the file's GeoTIFF/WKT CRS: EPSG:xxxx, WKT or proj4")
     .option("--name <name>", "layer name (default: the file name)")
     .option("--max-points-in-memory <n>", "points of one subtree held in memory (default 2000000)")
+    .option(
+      "--format <format>",
+      "3dtiles (3D Tiles 1.1, default) or potree (Potree 2.0, source CRS)",
+      "3dtiles",
+    )
     .action(async (file: string, o: Record<string, string | undefined>) => {
+      if (o.format !== "3dtiles" && o.format !== "potree")
+        throw new Error(`--format must be 3dtiles or potree, got "${o.format}"`);
       const progress = createProgressReporter({
         bounds: "bounds",
         histogram: "histogram",
@@ -280,6 +287,7 @@ function registerLasCommand(ingest: Command): void {
       const s = await ingestLas({
         input: file,
         out: o.out as string,
+        format: o.format,
         crs: o.crs,
         name: o.name,
         maxPointsInMemory: o.maxPointsInMemory
@@ -292,10 +300,10 @@ function registerLasCommand(ingest: Command): void {
         `  las                 ${s.version}, point format ${s.pointFormat}${s.compressed ? " (LAZ)" : ""}`,
         `  crs                 ${s.crs} (from ${s.crsSource})`,
         `  points              ${s.points} read, ${s.pointsWritten} written`,
-        `  tiles               ${s.tiles} (${s.chunks} subtrees, depth ${s.depth})`,
+        `  ${s.format === "potree" ? "nodes (Potree 2.0)" : "tiles             "}  ${s.tiles} (${s.chunks} subtrees, depth ${s.depth})`,
         `  bytes               ${s.bytes} (${(s.bytes / 1e6).toFixed(1)} MB)`,
         `  seconds             ${s.seconds.toFixed(2)} (${(s.points / s.seconds / 1e6).toFixed(2)} M points/s)`,
-        `  max position error  ${(s.maxPositionErrorMetres * 1000).toFixed(2)} mm over ${s.positionSamples} sampled points (vs proj4)`,
+        `  max position error  ${(s.maxPositionErrorMetres * 1000).toFixed(2)} mm over ${s.positionSamples} sampled points (${s.format === "potree" ? "vs the file's coordinates" : "vs proj4"})`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     });

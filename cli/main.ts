@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerSimulateCommand } from "../simulator/command.ts";
 import { registerIngestCommands } from "./ingest-command.ts";
 import { registerServeCommands } from "./serve-command.ts";
 
@@ -8,6 +9,7 @@ const program = new Command("cim")
   .showHelpAfterError();
 registerIngestCommands(program);
 registerServeCommands(program);
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

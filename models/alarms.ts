@@ -439,8 +439,12 @@ export type AlarmWithHistory = z.infer<typeof AlarmWithHistorySchema>;
 export const AlarmTimelineEntrySchema = AlarmHistoryEntrySchema.extend({
   deviceId: z.string(),
   deviceType: z.string(),
+  deviceName: z.string().nullable(),
   alarmKind: z.enum(RULE_KINDS),
   quantity: z.string().nullable(),
+  unit: z.string().nullable(),
+  /** The alarm's limit now (of its current level): what a replay shows beside the value. */
+  limit: z.number(),
   lon: z.number(),
   lat: z.number(),
   height: z.number(),

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // Enforces the architecture's import rules (checked in CI):
 //   models/ imports no other project folder; viewer/ never imports tiles-server/ or ingest/;
-//   ingest/ never imports tiles-server/.
+//   ingest/ never imports tiles-server/; simulator/ talks to the server over HTTP and MQTT like a real device,
+//   so it imports neither tiles-server/ nor viewer/.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const folders = ["models", "viewer", "ingest", "tiles-server", "shaders", "cli"];
+const folders = ["models", "viewer", "ingest", "tiles-server", "shaders", "cli", "simulator"];
 const forbidden = {
   models: folders.filter((f) => f !== "models"),
   viewer: ["tiles-server", "ingest", "cli"],
   ingest: ["tiles-server", "viewer", "cli"],
   "tiles-server": ["viewer", "cli"],
+  simulator: ["tiles-server", "viewer", "cli", "ingest"],
 };
 
 function* sourceFiles(dir) {

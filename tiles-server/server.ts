@@ -71,7 +71,7 @@ export interface RunningServer {
   mqttUrl: string;
   /**
    * In-process IoT services: `telemetry.onCommitted(listener)` receives every committed batch of
-   * readings; `hub.broadcast(channel, message, filter)` pushes other live messages (e.g. alarms) on /ws.
+   * readings, `telemetry.onLive(listener)` every valid reading on arrival; `hub.broadcast(channel, message, filter)` pushes other live messages (e.g. alarms) on /ws.
    */
   iot: { devices: DeviceStore; readings: ReadingStore; telemetry: TelemetryService; hub: WsHub };
   close(): Promise<void>;
@@ -128,7 +128,12 @@ function publicUrl(host: string, port: number): string {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = resolvePort(opts.port);
   const host = opts.host ?? "0.0.0.0";
-  const logger = pino({ enabled: opts.logger !== false, level: process.env.LOG_LEVEL ?? "info" });
+  const logger = pino({
+    enabled: opts.logger !== false,
+    level: process.env.LOG_LEVEL ?? "info",
+    // Request logs must not carry the admin or device tokens.
+    redact: ["req.headers.authorization", "req.headers.cookie"],
+  });
 
   const db = await openDatabase({
     databaseUrl: opts.databaseUrl ?? (process.env.DATABASE_URL || undefined),
@@ -157,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await telemetry.start();
     hub = new WsHub({ logger, deviceInfo: (id) => devices.cached(id) });
     const liveHub = hub;
-    telemetry.onCommitted((batch) => liveHub.publishReadings(batch));
+    telemetry.onLive((batch) => liveHub.publishReadings(batch));
     // Committed readings are judged against the alarm rules; alarm events go live on /ws.
     unwireAlarms = wireAlarms({ engine: alarms, telemetry, hub, logger });
     const adminToken = resolveAdminToken(opts.adminToken);

@@ -140,12 +140,16 @@ export class AlarmQueries {
         device_type: string;
         alarm_kind: RuleKind;
         quantity: string | null;
+        unit: string | null;
+        device_name: string | null;
+        limit_value: number;
         lon: number;
         lat: number;
         height: number;
       }
     >(
-      `SELECT h.*, a.device_id, a.device_type, a.kind AS alarm_kind, a.quantity, a.lon, a.lat, a.height
+      `SELECT h.*, a.device_id, a.device_type, a.device_name, a.kind AS alarm_kind, a.quantity, a.unit,
+              a.limit_value, a.lon, a.lat, a.height
        FROM ${this.db.table("alarm_history")} h JOIN ${this.db.table("alarms")} a ON a.id = h.alarm_id
        WHERE h.at >= $1 AND h.at <= $2
        ORDER BY h.at, h.id LIMIT $3`,
@@ -158,8 +162,11 @@ export class AlarmQueries {
         ...toHistoryEntry(r),
         deviceId: r.device_id,
         deviceType: r.device_type,
+        deviceName: r.device_name,
         alarmKind: r.alarm_kind,
         quantity: r.quantity,
+        unit: r.unit,
+        limit: r.limit_value,
         lon: r.lon,
         lat: r.lat,
         height: r.height,

@@ -1,4 +1,3 @@
-import { type ZodType, z } from "zod";
 import {
   ALARM_ACTIONS,
   ALARM_LEVELS,
@@ -15,37 +14,16 @@ import {
   AlarmWithHistorySchema,
   RULE_KINDS,
 } from "../../models/alarms.ts";
+import {
+  bboxParam,
+  errorResponse,
+  instantParam,
+  jsonContent,
+  ref,
+  toJsonSchema,
+} from "../http/openapi-parts.ts";
 
 /** OpenAPI pieces for /api/alarms and /api/alarm-rules, merged into the server's document by api/openapi.ts. */
-
-export function toJsonSchema(schema: ZodType, io: "input" | "output" = "output"): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
-}
-
-export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-export const jsonContent = (schema: object) => ({ "application/json": { schema } });
-export const errorResponse = (description: string) => ({ description, content: jsonContent(ref("Error")) });
-
-export const instantParam = (name: string, description: string) => ({
-  name,
-  in: "query",
-  required: false,
-  description: `${description} (epoch ms or ISO 8601)`,
-  schema: { type: "string" },
-});
-
-export const bboxParam = {
-  name: "bbox",
-  in: "query",
-  required: false,
-  description: "west,south,east,north in degrees",
-  schema: { type: "string" },
-  example: "118.28,33.94,118.32,33.97",
-};
 
 const csvParam = (name: string, values: readonly string[], description: string) => ({
   name,

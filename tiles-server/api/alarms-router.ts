@@ -12,27 +12,9 @@ import type { AlarmQueries } from "../alarms/alarm-queries.ts";
 import { type AlarmEngine, AlarmTransitionError } from "../alarms/engine.ts";
 import { RuleConflictError } from "../alarms/rule-store.ts";
 import { requireAdminToken } from "../http/admin-auth.ts";
+import { sendInvalid as invalid, parseOr400 as parse } from "../http/validate.ts";
 
 const DAY_MS = 86_400_000;
-
-function invalid(res: Response, where: string, error: ZodError) {
-  res.status(400).json({
-    error: `invalid ${where}: ${error.issues.map((i) => `${i.path.join(".") || `(${where})`}: ${i.message}`).join("; ")}`,
-    details: error.issues,
-  });
-}
-
-function parse<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  where: string,
-  res: Response,
-): z.infer<T> | undefined {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  invalid(res, where, parsed.error);
-  return undefined;
-}
 
 const IdParamSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

@@ -8,6 +8,7 @@ import { AlarmEngine } from "../alarms/engine.ts";
 import { BimElementStore } from "../bim/element-store.ts";
 import { CameraStore } from "../cameras/camera-store.ts";
 import type { LayerCatalog } from "../catalog/layer-catalog.ts";
+import { CitySummaryQueries } from "../cockpit/city-summary.ts";
 import type { Database } from "../db/database.ts";
 import { answerPreflight, CORS_HEADERS } from "../http/cors.ts";
 import type { DeviceStore } from "../iot/device-store.ts";
@@ -18,6 +19,7 @@ import type { WsHub } from "../ws/hub.ts";
 import { alarmRulesRouter, alarmsRouter } from "./alarms-router.ts";
 import { bimRouter } from "./bim-router.ts";
 import { camerasRouter } from "./cameras-router.ts";
+import { cockpitRouter } from "./cockpit-router.ts";
 import { devicesRouter } from "./devices-router.ts";
 import { healthHandler } from "./health.ts";
 import { layersRouter } from "./layers-router.ts";
@@ -56,11 +58,23 @@ const apiNotFound: RequestHandler = (req, res) => {
 function viewerRoutes(viewerDir: string): RequestHandler[] {
   const root = resolve(viewerDir);
   const indexHtml = join(root, "index.html");
+  const cockpitHtml = join(root, "cockpit.html");
+  // The leaders' cockpit (大屏) is the build's second page. Its asset URLs are relative ("./assets/..."), so
+  // "/cockpit/" is redirected to "/cockpit", where they resolve at the root like the main page's.
+  const cockpit: RequestHandler = (req, res, next) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return next();
+    if (req.path === "/cockpit/") {
+      const query = req.originalUrl.split("?")[1];
+      return res.redirect(301, query ? `/cockpit?${query}` : "/cockpit");
+    }
+    if (req.path !== "/cockpit" || !existsSync(cockpitHtml)) return next();
+    res.set("cache-control", "no-cache").sendFile(cockpitHtml);
+  };
   const fallback: RequestHandler = (req, res, next) => {
     if ((req.method !== "GET" && req.method !== "HEAD") || !existsSync(indexHtml)) return next();
     res.set("cache-control", "no-cache").sendFile(indexHtml);
   };
-  return [express.static(root, { index: "index.html", fallthrough: true }), fallback];
+  return [cockpit, express.static(root, { index: "index.html", fallthrough: true }), fallback];
 }
 
 /** Players need exact types: hls.js and Safari check the playlist's, MSE the segments'. */
@@ -120,17 +134,16 @@ export function createApiApp(opts: ApiAppOptions): express.Express {
   app.use("/api/bim", bimRouter(new BimElementStore(opts.db)));
   app.use("/api/pipes", pipesRouter(new PipeGraphCache(opts.db)));
   const alarms = opts.alarms ?? new AlarmEngine(opts.db, opts.logger);
+  const alarmQueries = new AlarmQueries(opts.db);
   app.use(
     "/api/alarms",
     express.json({ limit: "64kb" }),
-    alarmsRouter(alarms, new AlarmQueries(opts.db), opts.adminToken),
+    alarmsRouter(alarms, alarmQueries, opts.adminToken),
   );
   app.use("/api/alarm-rules", express.json({ limit: "64kb" }), alarmRulesRouter(alarms, opts.adminToken));
-  app.use(
-    "/api/cameras",
-    express.json({ limit: "64kb" }),
-    camerasRouter(new CameraStore(opts.db), opts.adminToken),
-  );
+  const cameras = new CameraStore(opts.db);
+  app.use("/api/cameras", express.json({ limit: "64kb" }), camerasRouter(cameras, opts.adminToken));
+  app.use("/api/cockpit", cockpitRouter(opts.db, new CitySummaryQueries(opts.db, alarmQueries, cameras)));
   if (opts.iot) {
     const { devices, readings, telemetry, hub } = opts.iot;
     app.use("/api/devices", devicesRouter(devices, opts.adminToken));

@@ -11,25 +11,7 @@ import {
 } from "../../models/cameras.ts";
 import { CameraStateError, type CameraStore } from "../cameras/camera-store.ts";
 import { requireAdminToken } from "../http/admin-auth.ts";
-
-function invalid(res: Response, where: string, error: ZodError) {
-  res.status(400).json({
-    error: `invalid ${where}: ${error.issues.map((i) => `${i.path.join(".") || `(${where})`}: ${i.message}`).join("; ")}`,
-    details: error.issues,
-  });
-}
-
-function parse<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  where: string,
-  res: Response,
-): z.infer<T> | undefined {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  invalid(res, where, parsed.error);
-  return undefined;
-}
+import { sendInvalid as invalid, parseOr400 as parse } from "../http/validate.ts";
 
 const ListQuerySchema = z.object({ bbox: BBox2DQuerySchema.optional() }).strict();
 const HistoryQuerySchema = z

@@ -1,4 +1,4 @@
-import { type ZodType, z } from "zod";
+import { z } from "zod";
 import {
   BIM_SEARCH_DEFAULT_LIMIT,
   BIM_SEARCH_MAX_LIMIT,
@@ -10,19 +10,17 @@ import {
   IfcGlobalIdSchema,
 } from "../../models/bim.ts";
 import { LayerManifestSchema, LayerSchema, RegisterLayerSchema } from "../../models/layer.ts";
-import {
-  ClearanceCheckResultSchema,
-  CoverCheckResultSchema,
-  PIPE_SECTION_MAX_LENGTH,
-  PIPE_SECTION_MAX_POINTS,
-  PipeConnectivityResultSchema,
-  PipeCrossSectionResultSchema,
-  PipeIsolationResultSchema,
-  PipeTraceResultSchema,
-} from "../../models/pipe-analysis.ts";
 import { ALARM_OPENAPI_PATHS, ALARM_OPENAPI_SCHEMAS } from "../alarms/openapi.ts";
 import { CAMERA_OPENAPI_PATHS, CAMERA_OPENAPI_SCHEMAS } from "../cameras/openapi.ts";
+import { COCKPIT_OPENAPI_PATHS, COCKPIT_OPENAPI_SCHEMAS } from "../cockpit/openapi.ts";
+import {
+  errorResponse,
+  jsonContent as json,
+  toJsonSchema as jsonSchema,
+  ref,
+} from "../http/openapi-parts.ts";
 import { IOT_OPENAPI_PATHS, IOT_OPENAPI_SCHEMAS } from "../iot/openapi.ts";
+import { PIPE_OPENAPI_PATHS, PIPE_OPENAPI_SCHEMAS } from "../pipes/openapi.ts";
 
 const ErrorSchema = z.object({
   error: z.string().describe("What went wrong, naming the file/field at fault"),
@@ -30,18 +28,6 @@ const ErrorSchema = z.object({
 });
 
 const HealthSchema = z.object({ status: z.enum(["ok", "error"]), db: z.enum(["ok", "error"]) });
-
-function jsonSchema(schema: ZodType, io: "input" | "output" = "output"): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ "application/json": { schema } });
-const errorResponse = (description: string) => ({ description, content: json(ref("Error")) });
 
 const layerIdParam = {
   name: "id",
@@ -121,20 +107,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         BimElementSearchResult: jsonSchema(BimElementSearchResultSchema),
         BimStorey: jsonSchema(BimStoreySchema),
         BimClassCount: jsonSchema(BimClassCountSchema),
-        PipeTraceResult: jsonSchema(PipeTraceResultSchema),
-        PipeIsolationResult: jsonSchema(PipeIsolationResultSchema),
-        PipeConnectivityResult: jsonSchema(PipeConnectivityResultSchema),
-        ClearanceCheckResult: jsonSchema(ClearanceCheckResultSchema),
-        CoverCheckResult: jsonSchema(CoverCheckResultSchema),
         ...ALARM_OPENAPI_SCHEMAS,
+        ...PIPE_OPENAPI_SCHEMAS,
         ...CAMERA_OPENAPI_SCHEMAS,
+        ...COCKPIT_OPENAPI_SCHEMAS,
         ...IOT_OPENAPI_SCHEMAS,
-        PipeCrossSectionResult: jsonSchema(PipeCrossSectionResultSchema),
       },
     },
     paths: {
       ...ALARM_OPENAPI_PATHS,
+      ...PIPE_OPENAPI_PATHS,
       ...CAMERA_OPENAPI_PATHS,
+      ...COCKPIT_OPENAPI_PATHS,
       ...IOT_OPENAPI_PATHS,
       "/api/layers": {
         get: {
@@ -231,181 +215,6 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             "200": { description: "Classes", content: json({ type: "array", items: ref("BimClassCount") }) },
             "404": bimNotFound,
-          },
-        },
-      },
-      "/api/pipes/{layerId}/trace": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "tracePipes",
-          summary:
-            "Upstream/downstream trace: gravity classes (PS/YS/WS) by inverts, pressure classes by connectivity (down) or paths back to reservoirs/tanks (up)",
-          parameters: [
-            {
-              name: "from",
-              in: "query",
-              required: true,
-              description: "Link id or node id (a link wins unless fromType is given)",
-              schema: { type: "string" },
-            },
-            {
-              name: "fromType",
-              in: "query",
-              required: false,
-              description: "Disambiguates from",
-              schema: { type: "string", enum: ["link", "node"] },
-            },
-            {
-              name: "direction",
-              in: "query",
-              required: true,
-              description: "up or down",
-              schema: { type: "string", enum: ["up", "down"] },
-            },
-          ],
-          responses: {
-            "200": { description: "Result", content: json(ref("PipeTraceResult")) },
-            "400": errorResponse("Invalid query parameter"),
-            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
-          },
-        },
-      },
-      "/api/pipes/{layerId}/isolate": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "isolatePipeBurst",
-          summary: "Burst isolation: valves to close, isolated links/nodes and affected customers",
-          parameters: [
-            {
-              name: "link",
-              in: "query",
-              required: true,
-              description: "Id of the burst link",
-              schema: { type: "string" },
-            },
-          ],
-          responses: {
-            "200": { description: "Result", content: json(ref("PipeIsolationResult")) },
-            "400": errorResponse("Invalid query parameter"),
-            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
-          },
-        },
-      },
-      "/api/pipes/{layerId}/connectivity": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "pipeConnectivity",
-          summary: "Islands (connected components) and dangling ends",
-          parameters: [
-            {
-              name: "limit",
-              in: "query",
-              required: false,
-              description: "How many of the smallest islands to list",
-              schema: { type: "integer", minimum: 1, maximum: 1000, default: 10 },
-            },
-          ],
-          responses: {
-            "200": { description: "Result", content: json(ref("PipeConnectivityResult")) },
-            "400": errorResponse("Invalid query parameter"),
-            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
-          },
-        },
-      },
-      "/api/pipes/{layerId}/checks/clearance": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "pipeClearanceCheck",
-          summary: "Pairs of links of different classes closer than the GB 50289 minimum clearances",
-          parameters: [],
-          responses: {
-            "200": { description: "Result", content: json(ref("ClearanceCheckResult")) },
-            "400": errorResponse("Invalid query parameter"),
-            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
-          },
-        },
-      },
-      "/api/pipes/{layerId}/checks/cover": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "pipeCoverCheck",
-          summary: "Links with cover depth below the per-class minimum (GB 50289)",
-          parameters: [],
-          responses: {
-            "200": { description: "Result", content: json(ref("CoverCheckResult")) },
-            "400": errorResponse("Invalid query parameter"),
-            "404": errorResponse("No such layer, not a pipes layer, or unknown link/node id"),
-          },
-        },
-      },
-      "/api/pipes/{layerId}/cross-section": {
-        parameters: [
-          {
-            name: "layerId",
-            in: "path",
-            required: true,
-            description: 'Id of a registered layer of type "pipes"',
-            schema: jsonSchema(LayerSchema.shape.id),
-          },
-        ],
-        get: {
-          operationId: "pipeCrossSection",
-          summary:
-            "Cross-section (横断面) along a drawn line: every crossing pipe with its distance along the line, axis/top/bottom heights, ground and cover depth, and clearances between neighbours",
-          parameters: [
-            {
-              name: "line",
-              in: "query",
-              required: true,
-              description: `Polyline vertices "lon,lat;lon,lat[;...]" in degrees, 2 to ${PIPE_SECTION_MAX_POINTS} vertices, at most ${PIPE_SECTION_MAX_LENGTH} m long`,
-              schema: { type: "string" },
-              example: "118.2901,33.9601;118.2905,33.9598",
-            },
-          ],
-          responses: {
-            "200": { description: "Result", content: json(ref("PipeCrossSectionResult")) },
-            "400": errorResponse("Malformed line or a line too long"),
-            "404": errorResponse("No such layer, or not a pipes layer"),
           },
         },
       },

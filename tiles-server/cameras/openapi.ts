@@ -8,7 +8,14 @@ import {
   NearCameraSchema,
   UpdateCameraSchema,
 } from "../../models/cameras.ts";
-import { bboxParam, errorResponse, instantParam, jsonContent, ref, toJsonSchema } from "../alarms/openapi.ts";
+import {
+  bboxParam,
+  errorResponse,
+  instantParam,
+  jsonContent,
+  ref,
+  toJsonSchema,
+} from "../http/openapi-parts.ts";
 
 /** OpenAPI pieces for /api/cameras, merged into the server's document by api/openapi.ts. */
 

@@ -262,6 +262,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX camera_status_history_idx ON {schema}.camera_status_history (camera_id, at, id);
     `,
   },
+  {
+    version: 12,
+    name: "pipe_links.drawn_length",
+    // Sources often leave the recorded length empty; the length along the drawn path is what the cockpit
+    // sums per class then. Layers registered before this migration get it when registered again.
+    sql: `ALTER TABLE {schema}.pipe_links ADD COLUMN drawn_length double precision;`,
+  },
 ];
 
 /**

@@ -1,4 +1,3 @@
-import { type ZodType, z } from "zod";
 import {
   CreateDeviceSchema,
   CreatedDeviceSchema,
@@ -18,27 +17,16 @@ import {
   TelemetryItemSchema,
   TelemetryStatsSchema,
 } from "../../models/telemetry.ts";
+import {
+  errorResponse,
+  jsonContent as json,
+  queryParam as query,
+  ref,
+  toJsonSchema,
+} from "../http/openapi-parts.ts";
 
 /** OpenAPI pieces for /api/devices, /api/telemetry and /api/sensors, merged by api/openapi.ts. */
 
-function toJsonSchema(schema: ZodType, io: "input" | "output" = "output"): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ "application/json": { schema } });
-const errorResponse = (description: string) => ({ description, content: json(ref("Error")) });
-const query = (name: string, description: string, schema: object = { type: "string" }) => ({
-  name,
-  in: "query",
-  required: false,
-  description,
-  schema,
-});
 const deviceIdParam = (name: string) => ({
   name,
   in: "path",

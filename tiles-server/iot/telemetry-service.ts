@@ -42,6 +42,8 @@ interface Pending {
   deviceId: string;
   readings: Reading[];
   done: (result: SubmitResult) => void;
+  /** Already sent to the live listeners on arrival (a device the registry knew). */
+  live: boolean;
 }
 
 const TOPIC = /^cim\/([^/]+)\/telemetry$/;
@@ -88,15 +90,19 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * PostgreSQL, then acknowledge. A batch that fails to commit is retried with backoff until the
  * database is back; nothing is acknowledged, dropped or thrown before that.
  *
- * In-process consumers (live WebSocket, alarms) register with `onCommitted(listener)`: the
- * listener gets each committed batch's readings (a redelivered reading that was already stored
- * may appear again; consumers keyed on (deviceId, quantity, ts) are unaffected).
+ * In-process consumers register with `onCommitted(listener)` (alarms: each committed batch's readings;
+ * a redelivered reading that was already stored may appear again, consumers keyed on (deviceId,
+ * quantity, ts) are unaffected) or `onLive(listener)` (the WebSocket: every valid reading as soon as
+ * it arrives, see there).
  */
 export class TelemetryService {
   readonly retentionDays: number;
   private readonly maxBatchRows: number;
   private readonly maxDelayMs: number;
   private readonly listeners: CommittedListener[] = [];
+  private readonly liveListeners: CommittedListener[] = [];
+  /** Readings of registered devices received in this turn of the event loop, sent live together. */
+  private liveBuffer: Reading[] = [];
   /** Messages waiting for a writer: queue[head..]; the consumed prefix is dropped in chunks. */
   private queue: Pending[] = [];
   private head = 0;
@@ -121,7 +127,8 @@ export class TelemetryService {
 
   constructor(private readonly opts: TelemetryServiceOptions) {
     this.retentionDays = resolveRetentionDays(opts.retentionDays);
-    this.maxBatchRows = opts.maxBatchRows ?? 5000;
+    // Large batches when a backlog builds: per-batch round trips, not rows, limit a COPY of small rows.
+    this.maxBatchRows = opts.maxBatchRows ?? 20_000;
     this.maxDelayMs = opts.maxDelayMs ?? 2;
     this.writers = opts.writers ?? 2;
     this.log = new RateLimitedLog(opts.logger);
@@ -158,6 +165,43 @@ export class TelemetryService {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     };
+  }
+
+  /**
+   * Called with every valid reading once: on arrival for a device the registry already knows, else
+   * after its batch is committed (when the device is looked up). This is what the live WebSocket
+   * shows; it does not wait for the commit, which only the acknowledgement (and the alarms) need. A
+   * reading sent live is committed later or, if the server dies first, redelivered by the publisher.
+   */
+  onLive(listener: CommittedListener): () => void {
+    this.liveListeners.push(listener);
+    return () => {
+      const i = this.liveListeners.indexOf(listener);
+      if (i >= 0) this.liveListeners.splice(i, 1);
+    };
+  }
+
+  private sendLive(readings: Reading[]): void {
+    if (this.liveListeners.length === 0 || readings.length === 0) return;
+    // A socket read holds many messages: one live batch per turn instead of one per message.
+    if (this.liveBuffer.length === 0) setImmediate(() => this.flushLive());
+    for (const r of readings) this.liveBuffer.push(r);
+  }
+
+  private flushLive(): void {
+    const batch = this.liveBuffer;
+    this.liveBuffer = [];
+    this.notify(this.liveListeners, batch, "onLive");
+  }
+
+  private notify(listeners: CommittedListener[], readings: Reading[], name: string): void {
+    for (const listener of listeners) {
+      try {
+        listener(readings);
+      } catch (err) {
+        this.log.warn(`listener:${name}`, { err: (err as Error).message }, `${name} listener failed`);
+      }
+    }
   }
 
   stats(): TelemetryStats {
@@ -260,8 +304,10 @@ export class TelemetryService {
   /** Queues validated readings of one message; resolves after commit. Unknown devices are rejected at write time. */
   submit(deviceId: string, readings: Reading[]): Promise<SubmitResult> {
     if (this.stopping) return Promise.resolve({ status: "unavailable" });
+    const live = this.opts.devices.cached(deviceId) !== undefined;
+    if (live) this.sendLive(readings);
     return new Promise((done) => {
-      this.queue.push({ deviceId, readings, done });
+      this.queue.push({ deviceId, readings, done, live });
       this.queuedRows += readings.length;
       this.schedule();
     });
@@ -386,15 +432,8 @@ export class TelemetryService {
       const last = p.readings[p.readings.length - 1];
       if (last) this.opts.devices.markSeen(p.deviceId, last.ts);
     }
-    if (rows.length > 0) {
-      for (const listener of this.listeners) {
-        try {
-          listener(rows);
-        } catch (err) {
-          this.log.warn("listener", { err: (err as Error).message }, "onCommitted listener failed");
-        }
-      }
-    }
+    if (rows.length > 0) this.notify(this.listeners, rows, "onCommitted");
+    this.sendLive(accepted.filter((p) => !p.live).flatMap((p) => p.readings));
   }
 
   /**

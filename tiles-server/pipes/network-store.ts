@@ -53,14 +53,14 @@ export async function replacePipeNetwork(
     };
     await client.query(
       `INSERT INTO ${linksTable} (layer_id, id, kind, pipe_class, from_id, to_id, shape, diameter, width, height,
-                                  from_invert, to_invert, length, material, path, attributes)
+                                  from_invert, to_invert, length, material, path, attributes, drawn_length)
        SELECT $1, u.id, u.kind, u.pipe_class, u.from_id, u.to_id, u.shape, u.diameter, u.width, u.height,
-              u.from_invert, u.to_invert, u.length, u.material, u.path::jsonb, u.attributes::jsonb
+              u.from_invert, u.to_invert, u.length, u.material, u.path::jsonb, u.attributes::jsonb, u.drawn_length
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[],
                      $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::text[],
-                     $15::text[], $16::text[])
+                     $15::text[], $16::text[], $17::float8[])
            AS u(id, kind, pipe_class, from_id, to_id, shape, diameter, width, height, from_invert, to_invert,
-                length, material, path, attributes)`,
+                length, material, path, attributes, drawn_length)`,
       [
         layerId,
         batch.map((l) => l.id),
@@ -78,7 +78,24 @@ export async function replacePipeNetwork(
         batch.map((l) => l.material),
         batch.map((l) => JSON.stringify(l.path)),
         batch.map((l) => JSON.stringify(l.attributes)),
+        batch.map((l) => drawnLength(l.path)),
       ],
     );
   }
+}
+
+const EARTH_RADIUS = 6_378_137;
+const RAD = Math.PI / 180;
+
+/** Metres along a path of [lon, lat, height] points (local flat-earth per segment: pipe segments are short). */
+export function drawnLength(path: readonly (readonly number[])[]): number {
+  let total = 0;
+  for (let i = 1; i < path.length; i++) {
+    const [lon0, lat0, h0 = 0] = path[i - 1];
+    const [lon1, lat1, h1 = 0] = path[i];
+    const dx = (lon1 - lon0) * RAD * EARTH_RADIUS * Math.cos(((lat0 + lat1) / 2) * RAD);
+    const dy = (lat1 - lat0) * RAD * EARTH_RADIUS;
+    total += Math.hypot(dx, dy, h1 - h0);
+  }
+  return total;
 }

@@ -50,7 +50,7 @@ export function matchesDevice(sub: WsSubscription, info: DeviceInfo | undefined,
 /**
  * The live WebSocket endpoint `/ws` on the HTTP server.
  *
- * Readings: `publishReadings(readings)` (wired to TelemetryService.onCommitted) sends each client
+ * Readings: `publishReadings(readings)` (wired to TelemetryService.onLive) sends each client
  * the readings its subscription matches. Per batch, a message is serialised once per distinct
  * subscription and the same Buffer goes to every client with that subscription. A client whose
  * socket has more than `slowClientBytes` queued gets nothing new queued: the latest reading per
@@ -206,7 +206,7 @@ export class WsHub {
     return count;
   }
 
-  /** Fans a committed batch out to subscribers; see the class comment. */
+  /** Fans a batch of live readings out to subscribers; see the class comment. */
   publishReadings(readings: readonly Reading[]): void {
     if (this.clients.size === 0) return;
     const byKey = new Map<string, { sub: WsSubscription; matched: Reading[] | undefined; data?: Buffer }>();

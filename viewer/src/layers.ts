@@ -9,7 +9,7 @@ import {
   type Viewer,
 } from "cesium";
 import type { Layer } from "../../models/layer.ts";
-import { flyWithoutInertia } from "./camera-flight.ts";
+import { flyToSphere } from "./camera-flight.ts";
 import { tilesetUrl } from "./catalog.ts";
 
 export type LayerState = "loading" | "ready" | "error";
@@ -96,28 +96,12 @@ export class MapLayer {
   /** Oblique view of the whole layer, so building heights read at a glance. */
   flyTo(duration = 1.5): Promise<boolean> {
     const sphere = this.boundingSphere();
-    return new Promise((resolve) => {
-      flyWithoutInertia(this.viewer, (done) => {
-        this.viewer.camera.flyToBoundingSphere(sphere, {
-          offset: new HeadingPitchRange(
-            CesiumMath.toRadians(20),
-            CesiumMath.toRadians(-38),
-            sphere.radius * 2.0,
-          ),
-          duration,
-          complete: () => {
-            done();
-            this.viewer.scene.requestRender();
-            resolve(true);
-          },
-          cancel: () => {
-            done();
-            resolve(false);
-          },
-        });
-      });
-      this.viewer.scene.requestRender();
-    });
+    return flyToSphere(
+      this.viewer,
+      sphere,
+      new HeadingPitchRange(CesiumMath.toRadians(20), CesiumMath.toRadians(-38), sphere.radius * 2.0),
+      duration,
+    );
   }
 
   onChange(listener: (change: LayerChange) => void): void {

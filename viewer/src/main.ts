@@ -4,8 +4,12 @@ import { type Cartesian2, ScreenSpaceEventHandler, ScreenSpaceEventType } from "
 import { BimPanel } from "./bim/bim-panel.ts";
 import { BimTools } from "./bim/bim-tools.ts";
 import { propertyNames } from "./bim/features.ts";
+import { CameraLayer } from "./cameras/camera-layer.ts";
+import { CameraPanel } from "./cameras/camera-panel.ts";
+import { CameraPopups, installCameraPopups } from "./cameras/camera-popup.ts";
 import { fetchLayers } from "./catalog.ts";
 import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "./i18n.ts";
+import { IotViewer } from "./iot/iot-viewer.ts";
 import { LayerPanel } from "./layer-panel.ts";
 import { MapLayer } from "./layers.ts";
 import { CrossSectionTool } from "./pipes/cross-section.ts";
@@ -15,12 +19,19 @@ import { PipePanel } from "./pipes/pipe-panel.ts";
 import { PipeTools } from "./pipes/pipe-tools.ts";
 import { openProfile } from "./pipes/profile.ts";
 import { pipeDisplayProperties } from "./pipes/properties.ts";
+import { PlanningPanel } from "./planning/planning-panel.ts";
+import { PlanningTools } from "./planning/planning-tools.ts";
 import { PointCloudPanel } from "./pointcloud/point-cloud-panel.ts";
 import { PropertiesPanel } from "./properties-panel.ts";
+import { RealityFlatten } from "./reality/reality-flatten.ts";
+import { RealityPanel } from "./reality/reality-panel.ts";
 import { createOfflineViewer } from "./scene.ts";
 import { pickFeature, Selection } from "./selection.ts";
 import { StatusBar } from "./status-bar.ts";
-import { installTestHook } from "./test-hook.ts";
+import { installPlanningHook, installRealityHook, installTestHook } from "./test-hook.ts";
+import { replayIntoIot } from "./timeline/iot-replay.ts";
+import { TimeTravel } from "./timeline/time-travel.ts";
+import { TimelineBar } from "./timeline/timeline-bar.ts";
 
 const byId = (id: string) => document.getElementById(id)!;
 
@@ -47,6 +58,8 @@ async function main(): Promise<void> {
   new StatusBar(viewer, byId("status-bar"));
 
   const drawTool = new DrawTool(viewer);
+  const reality = new RealityFlatten(viewer, drawTool);
+  new RealityPanel(byId("reality-panel"), reality);
   const clicks = new ScreenSpaceEventHandler(viewer.scene.canvas);
   clicks.setInputAction((click: { position: Cartesian2 }) => {
     // Clicks while drawing a pit or a section line are points, not picks.
@@ -64,7 +77,9 @@ async function main(): Promise<void> {
   pipePanel.onProfile = (tools) => void openProfile(tools);
   let mapLayers: MapLayer[] = [];
   const excavation = new Excavation(viewer, drawTool, () =>
-    mapLayers.flatMap((l) => (l.layer.type !== "pipes" && l.tileset ? [l.tileset] : [])),
+    mapLayers
+      .flatMap((l) => (l.layer.type !== "pipes" && l.tileset ? [l.tileset] : []))
+      .concat(reality.flatTilesets()),
   );
   const crossSection = new CrossSectionTool(viewer, drawTool, () => pipePanel.activeTools);
   pipePanel.sceneTools = { excavation, crossSection };
@@ -74,7 +89,26 @@ async function main(): Promise<void> {
     const tools = bimTools.find((b) => b.layer.tileset && b.layer.tileset === selection.current?.tileset);
     if (tools) bimPanel.activate(tools);
   });
-  const ready = loadLayers();
+  const cameraPopups = new CameraPopups(viewer);
+  installCameraPopups(cameraPopups);
+  const cameraLayer = new CameraLayer(viewer, cameraPopups, () => drawTool.active !== undefined);
+  new CameraPanel(
+    byId("layer-panel").appendChild(Object.assign(document.createElement("div"), { id: "camera-panel" })),
+    cameraLayer,
+  );
+  const iot = new IotViewer(viewer, {
+    toggleParent: byId("layer-panel"),
+    alarmPanel: byId("alarm-panel"),
+    layers: () => mapLayers,
+    isBusy: () => drawTool.active !== undefined,
+  });
+  const ready = Promise.all([loadLayers(), cameraLayer.load(), iot.start()]).then(() => undefined);
+  // Time travel: the last 24 h replayed on the sensors, the alarm list and the alarm colours.
+  const timeTravel = new TimeTravel();
+  replayIntoIot(timeTravel, iot);
+  const timelineBar = new TimelineBar(timeTravel);
+  document.body.append(timelineBar.element);
+  onLangChange(() => timelineBar.render());
   installTestHook(
     viewer,
     () => mapLayers,
@@ -83,7 +117,15 @@ async function main(): Promise<void> {
     () => bimPanel.activeTools,
     () => pipePanel.activeTools,
     { excavation, crossSection },
+    cameraLayer,
+    iot,
   );
+
+  const planningTools = new PlanningTools(viewer, drawTool, () => mapLayers);
+  const planningPanel = new PlanningPanel(byId("planning-panel"), planningTools);
+  byId("planning-toggle").addEventListener("click", () => planningPanel.toggle());
+  installPlanningHook(planningTools);
+  installRealityHook(reality);
 
   const tilesStatus = byId("tiles-status");
   viewer.scene.postRender.addEventListener(() => {
@@ -108,11 +150,14 @@ async function main(): Promise<void> {
             selection.restyled(layer.tileset);
           if (change === "show" && !layer.show && selection.current?.tileset === layer.tileset)
             selection.clear();
+          if (change === "state") iot.layersChanged();
         });
       }
+      iot.layersChanged();
       layerPanel.setState({ kind: "ready" });
       layerPanel.setLayers(mapLayers);
       pointCloudPanel.setLayers(mapLayers);
+      reality.setLayers(mapLayers);
       bimTools = mapLayers
         .filter((l) => l.layer.type === "bim")
         .map((l) => new BimTools(l, viewer, selection));

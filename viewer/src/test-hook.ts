@@ -1,9 +1,22 @@
-import { Cartesian2, Cartesian3, type Cesium3DTileFeature, SceneTransforms, type Viewer } from "cesium";
+import {
+  Cartesian2,
+  Cartesian3,
+  type Cesium3DTile,
+  type Cesium3DTileFeature,
+  type Cesium3DTileset,
+  SceneTransforms,
+  type Viewer,
+} from "cesium";
 import type { BimTools, BimToolsState } from "./bim/bim-tools.ts";
+import type { CameraLayer, CameraLayerState } from "./cameras/camera-layer.ts";
+import { renderNearestCameras } from "./cameras/nearest-cameras.ts";
+import type { IotState, IotViewer } from "./iot/iot-viewer.ts";
 import type { MapLayer } from "./layers.ts";
 import type { CrossSectionState, CrossSectionTool } from "./pipes/cross-section.ts";
 import type { Excavation, ExcavationState } from "./pipes/excavation.ts";
 import type { PipeTools, PipeToolsState } from "./pipes/pipe-tools.ts";
+import type { PlanningState, PlanningTools } from "./planning/planning-tools.ts";
+import type { MeshSample, RealityFlatten, RealityFlattenState } from "./reality/reality-flatten.ts";
 import { type FeatureProperties, featureProperties, pickFeature, type Selection } from "./selection.ts";
 import { openVideoPopup } from "./video/video-player.ts";
 
@@ -20,6 +33,17 @@ export interface FeatureOnScreen {
  */
 export interface CimViewerHook {
   viewer: Viewer;
+  /** Planning analysis results (measurements, height limit, sunlight, ...), once the planning tools exist. */
+  planning?(): PlanningState;
+  /** Colour (CSS rgba) the buildings layer gives the loaded building with this id (height-limit highlight), or null. */
+  planningBuildingColor?(id: string): string | null;
+  /** Reality-mesh flatten / clip tool: polygons, mode, heights, flattened copies; set when the tool exists. */
+  reality?(): RealityFlattenState;
+  /**
+   * The reality mesh straight down at a point as it is shown (flattened, cut), or the globe where it
+   * is cut away (onMesh false); null where nothing is rendered.
+   */
+  realitySampleAt?(lon: number, lat: number): MeshSample | null;
   /** Resolves once the catalog is read, tilesets are added and the first flight has finished. */
   ready: Promise<void>;
   isReady(): boolean;
@@ -59,6 +83,28 @@ export interface CimViewerHook {
    * `.video-popup video` element itself. Until camera icons exist this is the only way in.
    */
   openVideo(url: string, title?: string): void;
+  /** Cameras layer: shown, count, drawn frustums, open popup and the video projection; null without it. */
+  cameras(): CameraLayerState | null;
+  /** Viewport point of a camera's icon, for a real mouse click (null when not on the canvas). */
+  cameraIconOnScreen(id: string): { x: number; y: number } | null;
+  /** Reads the camera registry again (a test registers its cameras after the page opened). */
+  reloadCameras(): Promise<void>;
+  /** Flies the view straight above a camera's frustum; resolves true when it arrives. */
+  cameraFrame(id: string): Promise<boolean>;
+  /**
+   * Renders the nearest-cameras list of a point (renderNearestCameras, as the alarm popup does) into a
+   * panel `#nearest-cameras-test`; the test then reads and clicks it.
+   */
+  showNearestCameras(lon: number, lat: number): Promise<void>;
+  /**
+   * Live IoT: sensors layer (count, clustering, markers by state), open sensor chart, alarm list and the
+   * assets painted by alarms; null without it. The red-pipe check reads `pipeFeatureColor`.
+   */
+  iot(): IotState | null;
+  /** Viewport point of a sensor's marker (null when not on the canvas). */
+  sensorOnScreen(deviceId: string): { x: number; y: number } | null;
+  /** Reads the device registry again (a test registers many sensors after the page opened). */
+  reloadSensors(): Promise<void>;
 }
 
 /** Grid step and "squarely on" margin (CSS pixels) of findFeatureOnScreen; thin pipes need small ones. */
@@ -81,6 +127,8 @@ export function installTestHook(
   bimTools: () => BimTools | undefined = () => undefined,
   pipeTools: () => PipeTools | undefined = () => undefined,
   sceneTools?: { excavation: Excavation; crossSection: CrossSectionTool },
+  cameraLayer?: CameraLayer,
+  iot?: IotViewer,
 ): void {
   let isReady = false;
   void ready.then(() => {
@@ -115,12 +163,39 @@ export function installTestHook(
     selectedProperties: () => (selection.current ? featureProperties(selection.current) : null),
     bim: () => bimTools()?.state() ?? null,
     pipes: () => pipeTools()?.state() ?? null,
-    pipeFeatureColor: (id) => pipeTools()?.featureById(id)?.color.toCssColorString() ?? null,
+    pipeFeatureColor: (id) => {
+      const tools = pipeTools();
+      const tileset = tools?.layer.tileset;
+      if (!tools || !tileset) return null;
+      const feature = drawnFeatureById(viewer, tileset, id) ?? tools.featureById(id);
+      return feature?.color.toCssColorString() ?? null;
+    },
     pipesFlyTo: async (id) => (await pipeTools()?.flyToFeature(id)) ?? false,
     excavation: () => sceneTools?.excavation.state() ?? null,
     crossSection: () => sceneTools?.crossSection.state() ?? null,
     openVideo: (url, title) => {
       openVideoPopup(document.body, { url, title: title ?? url });
+    },
+    cameras: () => cameraLayer?.state() ?? null,
+    cameraIconOnScreen: (id) => cameraLayer?.iconOnScreen(id) ?? null,
+    reloadCameras: async () => cameraLayer?.load(),
+    cameraFrame: async (id) => (await cameraLayer?.frame(id)) ?? false,
+    showNearestCameras: async (lon, lat) => {
+      let host = document.getElementById("nearest-cameras-test");
+      if (!host) {
+        host = Object.assign(document.createElement("aside"), {
+          id: "nearest-cameras-test",
+          className: "panel side-panel right",
+        });
+        document.body.append(host);
+      }
+      await renderNearestCameras(host, lon, lat);
+    },
+    iot: () => iot?.state() ?? null,
+    reloadSensors: async () => iot?.reloadDevices(),
+    sensorOnScreen: (deviceId) => {
+      const device = iot?.directory.get(deviceId);
+      return device ? window.cimViewer!.screenPosition(device.lon, device.lat, device.height) : null;
     },
   };
 }
@@ -172,4 +247,66 @@ function findFeatureOnScreen(
     return { x: rect.left + x, y: rect.top + y, properties: featureProperties(feature) };
   }
   return null;
+}
+
+/** Adds the planning tools' state to the hook (installed after installTestHook, from main). */
+export function installPlanningHook(tools: PlanningTools): void {
+  const hook = window.cimViewer;
+  if (!hook) return;
+  hook.planning = () => tools.state();
+  hook.planningBuildingColor = (id) => tools.buildingColor(id);
+}
+
+/** Adds the reality-mesh flatten tool's state and mesh sampling to the hook (installed after installTestHook). */
+export function installRealityHook(tool: RealityFlatten): void {
+  const hook = window.cimViewer;
+  if (!hook) return;
+  hook.reality = () => tool.state();
+  hook.realitySampleAt = (lon, lat) => tool.sampleAt(lon, lat) ?? null;
+}
+
+/** Frame (counted by the hook) in which each tile was last drawn, for the tilesets the hook was asked about. */
+const drawnInFrame = new WeakMap<Cesium3DTile, number>();
+const watchedTilesets = new WeakSet<Cesium3DTileset>();
+let frameCount = 0;
+let countingFrames = false;
+
+/**
+ * The feature with this `id` in a tile drawn in the latest frame. A replaced ancestor tile stays loaded
+ * but is no longer drawn, and Cesium restyles only drawn tiles: its copy of the feature keeps the colour
+ * of an older style, so it says nothing about what the user sees.
+ */
+function drawnFeatureById(
+  viewer: Viewer,
+  tileset: Cesium3DTileset,
+  id: string,
+): Cesium3DTileFeature | undefined {
+  if (!countingFrames) {
+    countingFrames = true;
+    viewer.scene.preRender.addEventListener(() => frameCount++);
+  }
+  if (!watchedTilesets.has(tileset)) {
+    watchedTilesets.add(tileset);
+    tileset.tileVisible.addEventListener((tile: Cesium3DTile) => drawnInFrame.set(tile, frameCount));
+    viewer.scene.requestRender();
+    return undefined;
+  }
+  let latest = -1;
+  let found: Cesium3DTileFeature | undefined;
+  const stack: Cesium3DTile[] = tileset.root ? [tileset.root] : [];
+  while (stack.length) {
+    const tile = stack.pop()!;
+    stack.push(...tile.children);
+    const frame = drawnInFrame.get(tile) ?? -1;
+    if (frame <= latest) continue;
+    const n = tile.content?.featuresLength ?? 0;
+    for (let i = 0; i < n; i++) {
+      const feature = tile.content.getFeature(i);
+      if (feature?.getProperty("id") !== id) continue;
+      latest = frame;
+      found = feature;
+      break;
+    }
+  }
+  return found;
 }

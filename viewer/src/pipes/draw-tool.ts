@@ -20,11 +20,15 @@ export interface GroundPoint {
   height: number;
 }
 
-export type DrawShape = "polygon" | "polyline";
+export type DrawShape = "polygon" | "polyline" | "point";
 
 export interface DrawOptions {
   shape: DrawShape;
   color: Color;
+  /** Pick points on what is drawn (roofs, facades) where there is something, else the ground. Default: ground only. */
+  surface?: boolean;
+  /** Finish by itself once this many points are placed (a height takes 2, an angle 3). */
+  maxPoints?: number;
 }
 
 /** Lift of the preview above the clicked surface, so it does not flicker against the ground. */
@@ -62,9 +66,10 @@ export class DrawTool {
     return this.pts;
   }
 
-  /** Enough points to finish: 3 for a polygon, 2 for a line. */
+  /** Enough points to finish: 3 for a polygon, 2 for a line, 1 for a point. */
   get canFinish(): boolean {
-    return this.shape !== undefined && this.pts.length >= (this.shape === "polygon" ? 3 : 2);
+    const needed = { polygon: 3, polyline: 2, point: 1 } as const;
+    return this.shape !== undefined && this.pts.length >= needed[this.shape];
   }
 
   onChange(listener: () => void): void {
@@ -85,8 +90,10 @@ export class DrawTool {
 
     const handler = new ScreenSpaceEventHandler(scene.canvas);
     this.handler = handler;
+    const pointAt = (position: Cartesian2) =>
+      options.surface ? this.surfaceAt(position) : this.groundAt(position);
     handler.setInputAction((e: { position: Cartesian2 }) => {
-      const p = this.groundAt(e.position);
+      const p = pointAt(e.position);
       if (!p) return;
       const last = this.pts[this.pts.length - 1];
       if (last && distance(last, p) < SAME_POINT) return;
@@ -104,10 +111,11 @@ export class DrawTool {
         }),
       );
       this.changed();
+      if (options.maxPoints && this.pts.length >= options.maxPoints) this.finish();
     }, ScreenSpaceEventType.LEFT_CLICK);
     handler.setInputAction((e: { endPosition: Cartesian2 }) => {
       if (!this.pts.length) return;
-      this.floating = this.groundAt(e.endPosition);
+      this.floating = pointAt(e.endPosition);
       scene.requestRender();
     }, ScreenSpaceEventType.MOUSE_MOVE);
     handler.setInputAction(() => this.finish(), ScreenSpaceEventType.LEFT_DOUBLE_CLICK);
@@ -162,6 +170,23 @@ export class DrawTool {
       lat: CesiumMath.toDegrees(c.latitude),
       height: c.height,
     };
+  }
+
+  /** The drawn surface (3D tiles) under a canvas point where there is one, else the globe. */
+  surfaceAt(position: Cartesian2): GroundPoint | undefined {
+    const scene = this.viewer.scene;
+    if (scene.pickPositionSupported && scene.pick(position)) {
+      const hit = scene.pickPosition(position);
+      if (hit) {
+        const c = Cartographic.fromCartesian(hit);
+        return {
+          lon: CesiumMath.toDegrees(c.longitude),
+          lat: CesiumMath.toDegrees(c.latitude),
+          height: c.height,
+        };
+      }
+    }
+    return this.groundAt(position);
   }
 
   private resolve(points: GroundPoint[] | null): void {

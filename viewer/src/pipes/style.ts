@@ -9,6 +9,18 @@ export const RESULT_COLORS = {
 } as const;
 export type ResultRole = keyof typeof RESULT_COLORS;
 
+/**
+ * Colour that live state gives a feature regardless of the analysis (a pipe segment with an open alarm on
+ * a sensor linked to it), or undefined. Set by the IoT asset colouring (viewer/src/iot/asset-colouring.ts).
+ */
+export type FeatureColorOverlay = (feature: Cesium3DTileFeature) => Color | undefined;
+let overlay: FeatureColorOverlay | undefined;
+
+/** Installs (or removes) the overlay; callers restyle the pipes layers when what it returns changes. */
+export function setFeatureColorOverlay(fn: FeatureColorOverlay | undefined): void {
+  overlay = fn;
+}
+
 /** What the pipes layer style depends on. */
 export interface PipeStyleState {
   hiddenClasses: ReadonlySet<string>;
@@ -28,6 +40,8 @@ const ROLE_COLORS = Object.fromEntries(
  * A city-wide trace returns some 100,000 ids. The 3D Tiles style language can only test them one by one (a regular
  * expression or a chain of conditions, evaluated per feature), so the style is given as Cesium's StyleExpression
  * objects instead (`evaluate` / `evaluateColor`), which look each feature up in a Map.
+ *
+ * An alarm colour from the feature colour overlay wins over analysis roles: it is usually why the analysis is run.
  */
 export function pipesStyle(state: PipeStyleState, opacity: number): Cesium3DTileStyle {
   const roleOf = new Map<string, ResultRole>();
@@ -44,6 +58,8 @@ export function pipesStyle(state: PipeStyleState, opacity: number): Cesium3DTile
   } as unknown as Cesium3DTileStyle["show"];
   style.color = {
     evaluateColor: (feature: Cesium3DTileFeature, result?: Color) => {
+      const alarm = overlay?.(feature);
+      if (alarm) return Color.clone(alarm, result);
       const role = roleOf.get(String(feature.getProperty("id")));
       return Color.clone(role ? ROLE_COLORS[role] : rest, result);
     },
