@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { booleanIntersects, lineString, point, pointToPolygonDistance } from "@turf/turf";
 import { Cartesian3, Cartesian4, Matrix4 } from "cesium";
 import type { Page } from "puppeteer-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CAMERA_VIDEO_URL } from "../../cli/demo.ts";
-import { DEMO_CENTRE } from "../../ingest/synthetic/demo-city.ts";
+import { DEMO_CAMERA_VIDEO_URL, readDemoBuildings } from "../../cli/demo.ts";
+import { DEMO_CENTRE, demoBimSite } from "../../ingest/synthetic/demo-city.ts";
 import { type Camera, defaultVfov } from "../../models/cameras.ts";
 import { viewTest } from "../../tiles-server/cameras/frustum.ts";
 import { cameraProjection, cameraToWorld } from "../../viewer/src/cameras/camera-pose.ts";
@@ -70,6 +71,8 @@ interface Hook {
   } | null;
   cameraIconOnScreen(id: string): { x: number; y: number } | null;
   cameraFrame(id: string): Promise<boolean>;
+  reloadCameras(): Promise<void>;
+  featureAt(x: number, y: number): Record<string, unknown> | null;
   screenPosition(lon: number, lat: number, height: number): { x: number; y: number } | null;
   showNearestCameras(lon: number, lat: number): Promise<void>;
 }
@@ -332,6 +335,102 @@ describe("cameras layer, video popup and video fusion", () => {
     const back = await screenshot("closed");
     const inside = (await onCanvas(INSIDE)) as { x: number; y: number }[];
     for (const d of await patchDifferences(before, back, inside)) expect(d).toBeLessThan(4);
+  });
+
+  it("does not paint the ground a building hides from the camera", async () => {
+    // A low camera at a street crossing of the demo grid (crossings every 184 x 154 m from the centre), looking
+    // up the street north and across the block to its north-east: the buildings hide the ground behind them.
+    const site = demoBimSite();
+    const crossings: { east: number; north: number }[] = [];
+    for (const i of [1, -1, 2, -2])
+      for (const j of [0, -1, 1]) crossings.push({ east: i * 184, north: j * 154 });
+    const far = crossings.find(({ east, north }) => {
+      const c = ground(east, north);
+      return Math.hypot((c.lon - site.lon) * M_PER_DEG_LON, (c.lat - site.lat) * M_PER_DEG_LAT) > 450;
+    })!;
+    const pose = {
+      id: "e2e-occluded",
+      name: "遮挡测试摄像头",
+      ...ground(far.east, far.north),
+      height: 6,
+      heading: 20,
+      pitch: -5,
+      hfov: 60,
+      vfov: 34,
+      range: 300,
+      streamUrl: DEMO_CAMERA_VIDEO_URL,
+      status: "online",
+    };
+    await register(pose);
+    await page.evaluate(() => window.cimViewer.reloadCameras());
+    // Every frustum drawn in both pictures, so that opening this camera adds no lines of its own.
+    if ((await cameraState())?.frustumMode !== "all") await page.click(".camera-frustum-toggle");
+    expect(await page.evaluate((id) => window.cimViewer.cameraFrame(id), pose.id)).toBe(true);
+    await settle(page);
+    const clear = await screenshot("occlusion-before");
+
+    // Ground points the server's frustum test says the camera would see if nothing stood in the way, classified
+    // from the demo footprints: hidden when the sight line crosses a building (every demo building is taller
+    // than the 6 m lens), else in view. Points within 3 m of a footprint are left out.
+    const footprints = (await readDemoBuildings(ctx!.dataDir)).features as GeoJSON.Feature<GeoJSON.Polygon>[];
+    const lens: [number, number] = [pose.lon, pose.lat];
+    const seen: { lon: number; lat: number; height: number }[] = [];
+    const hidden: { lon: number; lat: number; height: number }[] = [];
+    for (let e = -300; e <= 300; e += 8)
+      for (let n = 0; n <= 300; n += 8) {
+        const p = ground(far.east + e, far.north + n);
+        if (!viewTest(pose, p).sees) continue;
+        const at = point([p.lon, p.lat]);
+        const gap = Math.min(...footprints.map((f) => pointToPolygonDistance(at, f, { units: "meters" })));
+        if (gap < 3) continue;
+        const sight = lineString([lens, [p.lon, p.lat]]);
+        if (footprints.some((f) => booleanIntersects(sight, f))) hidden.push(p);
+        else seen.push(p);
+      }
+
+    const icon = await page.evaluate((id) => window.cimViewer.cameraIconOnScreen(id), pose.id);
+    expect(icon).not.toBeNull();
+    await page.mouse.click(icon!.x, icon!.y);
+    await page.waitForSelector(`.camera-popup[data-camera-id="${pose.id}"] .camera-project`, {
+      timeout: 30_000,
+    });
+    await page.click(".camera-project");
+    await page.waitForFunction(
+      () => {
+        const p = window.cimViewer.cameras()?.projection;
+        return p?.active === true && p.frames > 5;
+      },
+      { timeout: 60_000, polling: 200 },
+    );
+    await settle(page);
+    const projected = await screenshot("occlusion-projected");
+
+    // Only points whose ground shows on screen (no panel, popup or building drawn over them).
+    const visibleOnScreen = async (pts: { lon: number; lat: number; height: number }[]) =>
+      (
+        await page.evaluate((list) => {
+          return list.map((p) => {
+            const s = window.cimViewer.screenPosition(p.lon, p.lat, 0);
+            if (!s || document.elementFromPoint(s.x, s.y)?.tagName !== "CANVAS") return null;
+            return window.cimViewer.featureAt(s.x, s.y) === null ? s : null;
+          });
+        }, pts)
+      ).filter((s): s is { x: number; y: number } => s !== null);
+    const [seenXy, hiddenXy] = [await visibleOnScreen(seen), await visibleOnScreen(hidden)];
+    const seenDiff = await patchDifferences(clear, projected, seenXy);
+    const hiddenDiff = await patchDifferences(clear, projected, hiddenXy);
+    const changed = seenDiff.filter((d) => d > 5).length / seenDiff.length;
+    const untouched = hiddenDiff.filter((d) => d < 4).length / hiddenDiff.length;
+    console.log(
+      `occlusion: ${seenXy.length} ground points in view (${changed.toFixed(2)} painted), ${hiddenXy.length} behind buildings (${untouched.toFixed(2)} untouched)`,
+    );
+    expect(seenXy.length, "too few ground points in the camera's view").toBeGreaterThan(10);
+    expect(hiddenXy.length, "too few ground points behind buildings").toBeGreaterThan(10);
+    expect(changed).toBeGreaterThan(0.8);
+    expect(untouched).toBeGreaterThan(0.9);
+
+    await page.click(".camera-popup .video-popup-close");
+    await page.waitForFunction(() => document.querySelector(".camera-popup") === null, { timeout: 30_000 });
   });
 
   it("lists the nearest cameras of a point with whether each sees it, and plays one", async () => {

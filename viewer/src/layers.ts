@@ -17,6 +17,9 @@ export type LayerChange = "state" | "show" | "opacity" | "style";
 /** Builds a layer's style for its current opacity (0..1); BIM tools use it to filter and ghost elements. */
 export type StyleBuilder = (opacity: number) => Cesium3DTileStyle;
 
+/** Priority of a style shown for a while over the layer's usual one (an analysis result over alarm colours). */
+export const RESULT_STYLE_PRIORITY = 10;
+
 /** One catalog layer on the globe: its tileset and the user's display choices. */
 export class MapLayer {
   tileset: Cesium3DTileset | undefined;
@@ -24,7 +27,8 @@ export class MapLayer {
   error: string | undefined;
   opacity = 1;
   private visible = true;
-  private styleBuilder: StyleBuilder | undefined;
+  /** Style builders by priority: the highest one present styles the layer. */
+  private readonly styleBuilders = new Map<number, StyleBuilder>();
   private readonly listeners = new Set<(change: LayerChange) => void>();
 
   constructor(
@@ -71,11 +75,14 @@ export class MapLayer {
   }
 
   /**
-   * Replaces how the layer's style is built (undefined: the default, plain opacity). The layer's
-   * opacity still applies: the builder receives it.
+   * Sets (or with undefined removes) how the layer's style is built at a priority; the highest one present wins,
+   * the default being plain opacity. A tool that shows a result for a while sets it above the layer's usual
+   * style, so removing it brings that style back (alarm colours after a height-limit result is cleared).
+   * The layer's opacity still applies: the builder receives it.
    */
-  setStyleBuilder(builder: StyleBuilder | undefined): void {
-    this.styleBuilder = builder;
+  setStyleBuilder(builder: StyleBuilder | undefined, priority = 0): void {
+    if (builder) this.styleBuilders.set(priority, builder);
+    else this.styleBuilders.delete(priority);
     this.restyle();
   }
 
@@ -122,7 +129,8 @@ export class MapLayer {
   }
 
   private styleFor(alpha: number): Cesium3DTileStyle {
-    if (this.styleBuilder) return this.styleBuilder(alpha);
+    if (this.styleBuilders.size > 0)
+      return this.styleBuilders.get(Math.max(...this.styleBuilders.keys()))!(alpha);
     // White keeps each model's own material colour; only the alpha changes.
     return new Cesium3DTileStyle({ color: `color('white', ${alpha.toFixed(3)})` });
   }

@@ -36,13 +36,13 @@ export function position(pose: Pick<CameraPose, "lon" | "lat" | "height">): Cart
 }
 
 /** Near plane of the projection (m): anything closer to the lens is not worth painting. */
-const NEAR = 0.5;
+export const PROJECTION_NEAR = 0.5;
 
 /** GL perspective projection of the camera's field of view (hfov × vfov) out to its range. */
 export function cameraProjection(pose: CameraPose, result = new Matrix4()): Matrix4 {
   const vfov = CesiumMath.toRadians(pose.vfov);
   const aspect = Math.tan(CesiumMath.toRadians(pose.hfov) / 2) / Math.tan(vfov / 2);
-  return Matrix4.computePerspectiveFieldOfView(vfov, aspect, NEAR, pose.range, result);
+  return Matrix4.computePerspectiveFieldOfView(vfov, aspect, PROJECTION_NEAR, pose.range, result);
 }
 
 /**

@@ -1,7 +1,17 @@
 import * as Cesium from "cesium";
-import { Matrix4, PostProcessStage, type Viewer } from "cesium";
+import {
+  Cartesian2,
+  Cartesian3,
+  Math as CesiumMath,
+  Matrix4,
+  PerspectiveFrustum,
+  PostProcessStage,
+  type Viewer,
+} from "cesium";
+import surfaceGlsl from "../../../shaders/scene-surface.glsl?raw";
 import projectionGlsl from "../../../shaders/video-projection.glsl?raw";
-import { type CameraPose, cameraProjection, cameraToWorld } from "./camera-pose.ts";
+import { SceneDepthFrom } from "../shadow-depth.ts";
+import { type CameraPose, cameraProjection, cameraToWorld, PROJECTION_NEAR } from "./camera-pose.ts";
 
 /**
  * CesiumJS's renderer Texture: exported by the package but left out of its type definitions. A
@@ -23,6 +33,7 @@ const Texture = (Cesium as unknown as { Texture: TextureConstructor }).Texture;
  */
 export class VideoProjection {
   private readonly stage: PostProcessStage;
+  private readonly depth: SceneDepthFrom;
   private texture: GpuTexture | undefined;
   private frameDirty = true;
   private readonly cameraWorldToEye: Matrix4;
@@ -40,11 +51,14 @@ export class VideoProjection {
     private readonly video: HTMLVideoElement,
     alpha = 0.9,
   ) {
-    this.cameraWorldToEye = Matrix4.inverseTransformation(cameraToWorld(pose), new Matrix4());
+    const toWorld = cameraToWorld(pose);
+    this.cameraWorldToEye = Matrix4.inverseTransformation(toWorld, new Matrix4());
     this.projection = cameraProjection(pose);
+    this.depth = depthFromCamera(viewer, pose, toWorld);
+    const depth = this.depth.uniforms();
     this.stage = new PostProcessStage({
       name: `cim-video-projection-${cameraId}`,
-      fragmentShader: projectionGlsl,
+      fragmentShader: surfaceGlsl + projectionGlsl,
       uniforms: {
         u_video: () => this.texture,
         // Composed per frame in double precision: viewer eye -> ECEF -> video camera eye.
@@ -52,6 +66,10 @@ export class VideoProjection {
           Matrix4.multiply(this.cameraWorldToEye, viewer.camera.inverseViewMatrix, this.eyeToVideoEye),
         u_videoProjection: () => this.projection,
         u_range: pose.range,
+        u_depthMap: depth.u_depthMap,
+        u_depthMatrix: depth.u_depthMatrix,
+        u_depthPacked: !this.depth.usesDepthTexture,
+        u_depthNearFar: new Cartesian2(PROJECTION_NEAR, pose.range),
         u_alpha: alpha,
       },
     });
@@ -116,8 +134,34 @@ export class VideoProjection {
     this.destroyed = true;
     for (const cleanup of this.cleanups) cleanup();
     this.viewer.scene.postProcessStages.remove(this.stage); // also destroys the stage
+    this.depth.destroy();
     this.texture?.destroy();
     this.texture = undefined;
     this.viewer.scene.requestRender();
   }
+}
+
+/** What the camera sees, as depth: rendered from its pose with its field of view out to its range. */
+function depthFromCamera(viewer: Viewer, pose: CameraPose, toWorld: Matrix4): SceneDepthFrom {
+  const h = CesiumMath.toRadians(pose.hfov);
+  const v = CesiumMath.toRadians(pose.vfov);
+  const aspectRatio = Math.tan(h / 2) / Math.tan(v / 2);
+  // Cesium's fov is the horizontal angle when the frustum is wider than tall, else the vertical one.
+  const frustum = new PerspectiveFrustum({
+    fov: aspectRatio >= 1 ? h : v,
+    aspectRatio,
+    near: PROJECTION_NEAR,
+    far: pose.range,
+  });
+  const column = (i: number) =>
+    Cartesian3.normalize(
+      new Cartesian3(toWorld[i * 4], toWorld[i * 4 + 1], toWorld[i * 4 + 2]),
+      new Cartesian3(),
+    );
+  return new SceneDepthFrom(viewer.scene, {
+    frustum,
+    position: Matrix4.getTranslation(toWorld, new Cartesian3()),
+    direction: Cartesian3.negate(column(2), new Cartesian3()),
+    up: column(1),
+  });
 }
