@@ -501,6 +501,54 @@ describe("planning analysis tools (browser)", () => {
     await togglePanel();
     await page().click("#planning-panel .planning-swipe-toggle");
   }, 400_000);
+
+  it("line of sight across the demo BIM building is blocked by one of its elements", async () => {
+    await showPanel();
+    // The building's footprint from its element index (the union of the elements' boxes).
+    const res = await fetch(new URL("api/bim/demo-bim/elements?limit=1000", s.pageUrl));
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { globalId: string; bbox: number[] }[] };
+    expect(items.length).toBeGreaterThan(10);
+    const west = Math.min(...items.map((e) => e.bbox[0]));
+    const south = Math.min(...items.map((e) => e.bbox[1]));
+    const east = Math.max(...items.map((e) => e.bbox[2]));
+    const north = Math.max(...items.map((e) => e.bbox[3]));
+    // Open ground 10 m north and south of it, on its middle meridian (no white model stands there).
+    const lon = (west + east) / 2;
+    const n: [number, number] = [lon, north + 10 / 110_940];
+    const so: [number, number] = [lon, south - 10 / 110_940];
+    const feats = buildings.features as GeoJSON.Feature<GeoJSON.Polygon>[];
+    for (const p of [n, so])
+      expect(
+        feats.some((g) => booleanPointInPolygon(point(p), g)),
+        `${p} is on a white model`,
+      ).toBe(false);
+    await lookDownAt([lon, (north + south) / 2], 1500);
+    await page().click("#planning-panel .planning-los");
+    await page().waitForFunction(() => window.cimViewer.planning().mode === "line-of-sight", {
+      timeout: 5000,
+    });
+    await togglePanel();
+    await clickPoints([n, so], false);
+    // This sight line's result (from the first point), not an earlier one.
+    await page().waitForFunction(
+      (lat) => {
+        const los = window.cimViewer.planning().lineOfSight as { from?: GroundPoint } | null;
+        return los?.from !== undefined && Math.abs(los.from.lat - lat) < 1e-4;
+      },
+      { timeout: 60_000 },
+      n[1],
+    );
+    const st = await state();
+    expect(st.error).toBeNull();
+    const los = st.lineOfSight!;
+    expect(los.visible).toBe(false);
+    expect(items.map((e) => e.globalId)).toContain(los.blockedBy);
+    await togglePanel();
+    expect(
+      await page().$eval("#planning-panel .planning-los-result", (e) => (e as HTMLElement).dataset.visible),
+    ).toBe("false");
+  }, 200_000);
 });
 
 async function waitForFile(path: string, timeoutMs = 20_000): Promise<Buffer> {

@@ -143,22 +143,19 @@ describe("viewshed drawn from the GPU's depth map", () => {
           seen.push(p);
       }
     // Where the ground point shows on screen, if it does: not under a panel, not behind a (leaning) building.
-    const project = async (pts: LonLat[]) => {
-      const out: { x: number; y: number }[] = [];
-      for (const p of pts) {
-        const xy = await page.evaluate(
-          (lo, la) => {
-            const at = window.cimViewer.screenPosition(lo, la, 0);
-            if (!at || at.x < 4 || at.y < 4 || at.x > innerWidth - 4 || at.y > innerHeight - 4) return null;
-            if (document.elementFromPoint(at.x, at.y)?.tagName !== "CANVAS") return null;
-            return window.cimViewer.featureAt(at.x, at.y) === null ? at : null;
-          },
-          ...p,
-        );
-        if (xy) out.push(xy);
-      }
-      return out;
-    };
+    const project = async (pts: LonLat[]) =>
+      (
+        await page.evaluate(
+          (list) =>
+            list.map(([lo, la]) => {
+              const at = window.cimViewer.screenPosition(lo, la, 0);
+              if (!at || at.x < 4 || at.y < 4 || at.x > innerWidth - 4 || at.y > innerHeight - 4) return null;
+              if (document.elementFromPoint(at.x, at.y)?.tagName !== "CANVAS") return null;
+              return window.cimViewer.featureAt(at.x, at.y) === null ? at : null;
+            }),
+          pts,
+        )
+      ).filter((xy): xy is { x: number; y: number } => xy !== null);
     const [seenXy, hiddenXy, outsideXy] = await Promise.all([
       project(seen),
       project(hidden),

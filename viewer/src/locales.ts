@@ -353,6 +353,7 @@ export const zh = {
     title: "规划分析",
     clear: "清除",
     noBuildings: "没有建筑白模图层，无法分析",
+    obstacleLayerFailed: "图层“{{layer}}”的几何读取失败，分析未计入该图层：{{message}}",
     mode: {
       idle: "",
       loading: "读取建筑…",
@@ -882,6 +883,8 @@ export const en: Strings = {
     title: "Planning analysis",
     clear: "Clear",
     noBuildings: "No building layer to analyse",
+    obstacleLayerFailed:
+      'Could not read the geometry of layer "{{layer}}"; the analysis leaves it out: {{message}}',
     mode: {
       idle: "",
       loading: "Reading buildings…",

@@ -7,18 +7,13 @@ import {
   Math as CesiumMath,
   ClockRange,
   Color,
-  ColorGeometryInstanceAttribute,
   CustomDataSource,
-  GeometryInstance,
   HeadingPitchRange,
   HorizontalOrigin,
   JulianDate,
   LabelStyle,
-  PerInstanceColorAppearance,
-  PolygonGeometry,
   PolygonHierarchy,
   PolylineDashMaterialProperty,
-  Primitive,
   SplitDirection,
   VerticalOrigin,
   type Viewer,
@@ -27,7 +22,7 @@ import { loadedFeatures } from "../bim/features.ts";
 import { flyToSphere } from "../camera-flight.ts";
 import { tilesetUrl } from "../catalog.ts";
 import { t } from "../i18n.ts";
-import type { MapLayer } from "../layers.ts";
+import { type MapLayer, RESULT_STYLE_PRIORITY } from "../layers.ts";
 import type { DrawTool, GroundPoint } from "../pipes/draw-tool.ts";
 import { type BuildingGeometry, readBuildingGeometry } from "./building-geometry.ts";
 import type { ExportableResult } from "./export.ts";
@@ -35,7 +30,14 @@ import { type HeightLimitResult, heightLimit } from "./height-limit.ts";
 import { type MeasureKind, type Measurement, measure } from "./measure.ts";
 import { type SkylineResult, skylineFrom } from "./skyline.ts";
 import { localTime, type SunlightOptions, type SunlightResult, sunlightAt } from "./sunlight.ts";
-import { type LineOfSightResult, lineOfSight, type ViewshedResult, viewshed } from "./visibility.ts";
+import { ViewshedStage } from "./viewshed-stage.ts";
+import {
+  EYE_HEIGHT,
+  type LineOfSightResult,
+  lineOfSight,
+  type ViewshedResult,
+  viewshed,
+} from "./visibility.ts";
 
 export type PlanningMode =
   | "idle"
@@ -88,6 +90,11 @@ export const DEFAULT_SUNLIGHT: SunlightOptions = {
 export class PlanningTools {
   private readonly graphics = new CustomDataSource("planning");
   private geometry: { layer: MapLayer; buildings: Promise<BuildingGeometry[]> } | undefined;
+  /** Obstacle geometry of BIM and reality-mesh layers, by layer id. */
+  private readonly obstacleCache = new Map<
+    string,
+    { layer: MapLayer; geometry: Promise<BuildingGeometry[]> }
+  >();
   private buildingCount = 0;
   private modeValue: PlanningMode = "idle";
   private error: string | null = null;
@@ -105,7 +112,7 @@ export class PlanningTools {
   private swipePosition = 0.5;
   private sides: Record<string, SwipeSide> = {};
   private removeTick: (() => void) | undefined;
-  private viewshedPrimitive: Primitive | undefined;
+  private viewshedStage: ViewshedStage | undefined;
   private readonly listeners = new Set<() => void>();
   limit = 40;
   viewshedRadius = 150;
@@ -216,7 +223,7 @@ export class PlanningTools {
     ring: [number, number][],
     points?: GroundPoint[],
   ): Promise<HeightLimitResult | null> {
-    const buildings = await this.buildings();
+    const buildings = await this.whiteModels();
     if (!buildings) return null;
     const result = heightLimit(buildings, ring, this.limit);
     this.limitResult = result;
@@ -253,7 +260,7 @@ export class PlanningTools {
     if (!layer) return;
     const over = this.overLimit;
     if (over.size === 0) {
-      layer.setStyleBuilder(undefined);
+      layer.setStyleBuilder(undefined, RESULT_STYLE_PRIORITY);
       return;
     }
     // Map lookups instead of a style expression per id (see pipes/style.ts): any number of results stays cheap.
@@ -266,7 +273,7 @@ export class PlanningTools {
           Color.clone(over.has(String(feature.getProperty("id"))) ? red : rest, result),
       } as unknown as Cesium3DTileStyle["color"];
       return style;
-    });
+    }, RESULT_STYLE_PRIORITY);
   }
 
   /** Flies to a building of the last result. */
@@ -338,32 +345,16 @@ export class PlanningTools {
     const r = viewshed(buildings, points[0], this.viewshedRadius);
     this.viewshedResult = r;
     this.removeGraphics("viewshed");
-    this.removeViewshedPrimitive();
-    // One primitive for all cells, built on the main thread: thousands of entities would each go through the
-    // geometry workers.
-    this.viewshedPrimitive = this.viewer.scene.primitives.add(
-      new Primitive({
-        geometryInstances: r.cells.map(
-          (cell) =>
-            new GeometryInstance({
-              geometry: new PolygonGeometry({
-                polygonHierarchy: new PolygonHierarchy(
-                  cell.ring.map(([lon, lat]) => Cartesian3.fromDegrees(lon, lat)),
-                ),
-                height: r.observer.height + 0.2,
-                vertexFormat: PerInstanceColorAppearance.FLAT_VERTEX_FORMAT,
-              }),
-              attributes: {
-                color: ColorGeometryInstanceAttribute.fromColor(
-                  (cell.visible ? VISIBLE : HIDDEN).withAlpha(0.4),
-                ),
-              },
-            }),
-        ),
-        appearance: new PerInstanceColorAppearance({ flat: true, translucent: true }),
-        asynchronous: false,
-      }),
-    ) as Primitive;
+    this.removeViewshedStage();
+    // The scene shows the GPU's answer (every surface, from a depth cube rendered at the eye); the ring-sector
+    // cells above give the numbers and the export.
+    this.viewshedStage = new ViewshedStage(
+      this.viewer,
+      Cartesian3.fromDegrees(r.observer.lon, r.observer.lat, r.observer.height + EYE_HEIGHT),
+      r.radius,
+      VISIBLE,
+      HIDDEN,
+    );
     this.graphics.entities.add({
       id: "viewshed-observer",
       position: Cartesian3.fromDegrees(r.observer.lon, r.observer.lat, r.observer.height + 1.6),
@@ -380,7 +371,7 @@ export class PlanningTools {
     this.viewshedResult = null;
     this.removeGraphics("los");
     this.removeGraphics("viewshed");
-    this.removeViewshedPrimitive();
+    this.removeViewshedStage();
     this.changed();
   }
 
@@ -691,8 +682,57 @@ export class PlanningTools {
 
   // ---- plumbing ----
 
-  /** Building geometry of the buildings layer, read once per layer. */
+  /**
+   * What the ray-cast analyses (line of sight, viewshed, sunlight, skyline) test against: the white models plus
+   * the obstacles of every visible BIM and reality-mesh layer, so a sight line through a BIM scheme or an
+   * oblique-photography mesh is blocked too. Each layer is read once; a layer that cannot be read is left out
+   * with an error naming it, the others still count.
+   */
   async buildings(): Promise<BuildingGeometry[] | null> {
+    const layers = this.layers().filter(
+      (l) => (l.layer.type === "bim" || l.layer.type === "reality-mesh") && l.show && l.state !== "error",
+    );
+    // A scene of only a reality mesh (or BIM) is still worth a sight line.
+    const white = this.buildingsLayer() || !layers.length ? await this.whiteModels() : [];
+    if (!white) return null;
+    const failures: string[] = [];
+    const read = await Promise.all(
+      layers.map(async (l) => {
+        try {
+          return await this.obstaclesOf(l);
+        } catch (err) {
+          failures.push(
+            t("planning.obstacleLayerFailed", {
+              layer: l.layer.name || l.layer.id,
+              message: err instanceof Error ? err.message : String(err),
+            }),
+          );
+          return [];
+        }
+      }),
+    );
+    if (failures.length) this.fail(failures.join("\n"));
+    return read.length ? white.concat(...read) : white;
+  }
+
+  private obstaclesOf(layer: MapLayer): Promise<BuildingGeometry[]> {
+    const cached = this.obstacleCache.get(layer.layer.id);
+    if (cached?.layer === layer) return cached.geometry;
+    // Loaded on first use: scenes without BIM or mesh layers never need the reader.
+    const geometry = import("./obstacle-geometry.ts").then((m) =>
+      m.readObstacleGeometry(tilesetUrl(layer.layer), layer.layer.id),
+    );
+    this.obstacleCache.set(layer.layer.id, { layer, geometry });
+    // Read again next time: the failure may have been the network.
+    geometry.catch(() => {
+      if (this.obstacleCache.get(layer.layer.id)?.geometry === geometry)
+        this.obstacleCache.delete(layer.layer.id);
+    });
+    return geometry;
+  }
+
+  /** Building geometry of the white-model (buildings) layer, read once per layer: height limits use only these. */
+  async whiteModels(): Promise<BuildingGeometry[] | null> {
     const layer = this.buildingsLayer();
     if (!layer) {
       this.fail(t("planning.noBuildings"));
@@ -817,9 +857,9 @@ export class PlanningTools {
     };
   }
 
-  private removeViewshedPrimitive(): void {
-    if (this.viewshedPrimitive) this.viewer.scene.primitives.remove(this.viewshedPrimitive);
-    this.viewshedPrimitive = undefined;
+  private removeViewshedStage(): void {
+    this.viewshedStage?.destroy();
+    this.viewshedStage = undefined;
   }
 
   private removeGraphics(prefix: string): void {
