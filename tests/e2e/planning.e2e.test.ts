@@ -10,7 +10,7 @@ import {
   distance as turfDistance,
 } from "@turf/turf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readDemoBuildings } from "../../cli/demo.ts";
+import { DEMO_LAYER_ID, readDemoBuildings } from "../../cli/demo.ts";
 import { DEMO_CENTRE, demoBimSite } from "../../ingest/synthetic/demo-city.ts";
 import { type DemoSession, openViewerPage, startDemoSession } from "../support/demo-session.ts";
 import { settle, waitForTiles } from "../support/viewer-page.ts";
@@ -53,6 +53,7 @@ interface Hook {
   screenPosition(lon: number, lat: number, height: number): Point | null;
   planning(): PlanningState & Extra;
   planningBuildingColor(id: string): string | null;
+  iot(): { paintedAssets: Record<string, string> } | null;
   viewer: {
     camera: { setView(o: unknown): void };
   };
@@ -273,6 +274,69 @@ describe("planning analysis tools (browser)", () => {
     expect(png.length).toBeGreaterThan(50_000);
     await rm(downloads, { recursive: true, force: true });
   }, 300_000);
+
+  it("shows a building's alarm colour again when the height-limit result over it is cleared", async () => {
+    const limit = (await state()).heightLimit;
+    expect(limit, "the previous case's height-limit result").not.toBeNull();
+    const drawn = polygon([[...limit!.ring, limit!.ring[0]]]);
+    const colour = (id: string) => page().evaluate((x) => window.cimViewer.planningBuildingColor(x), id);
+    let target: GeoJSON.Feature<GeoJSON.Polygon> | undefined;
+    for (const f of buildings.features as GeoJSON.Feature<GeoJSON.Polygon>[])
+      if (
+        Number(f.properties!.height) <= limit!.limit &&
+        booleanIntersects(f, drawn) &&
+        (await colour(String(f.properties!.id))) !== null
+      ) {
+        target = f;
+        break;
+      }
+    expect(target, "no loaded building under the limit in the area").toBeDefined();
+    const id = String(target!.properties!.id);
+    const ring = target!.geometry.coordinates[0];
+    const api = (path: string, body: unknown) =>
+      fetch(new URL(path, s.pageUrl), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${s.demo.adminToken}` },
+        body: JSON.stringify(body),
+      }).then(async (r) => expect(r.ok, `${path}: ${await r.text()}`).toBe(true));
+    // A smoke detector in that building reports smoke: a red alarm that paints the building.
+    await api("api/devices", {
+      id: "e2e-planning-smoke",
+      type: "smoke",
+      name: "控高测试烟感",
+      lon: ring.reduce((a, p) => a + p[0], 0) / ring.length,
+      lat: ring.reduce((a, p) => a + p[1], 0) / ring.length,
+      height: 3,
+      layerId: DEMO_LAYER_ID,
+      featureId: id,
+    });
+    await api("api/telemetry", {
+      readings: [{ deviceId: "e2e-planning-smoke", ts: Date.now(), values: { smoke: 0.5 } }],
+    });
+    await page().waitForFunction(
+      (key) => window.cimViewer.iot()?.paintedAssets[key] === "red",
+      { timeout: 30_000 },
+      `${DEMO_LAYER_ID}/${id}`,
+    );
+    // The analysis result is on top while it is shown: the building keeps the result's plain white.
+    await settle(page());
+    expect(await colour(id)).toMatch(/^rgba?\(255,\s*255,\s*255/);
+
+    await showPanel();
+    await page().click("#planning-panel .planning-limit-clear");
+    expect((await state()).heightLimit).toBeNull();
+    await page().waitForFunction(
+      (x) => {
+        const m = /rgba?\(([^)]+)\)/.exec(window.cimViewer.planningBuildingColor(x) ?? "");
+        if (!m) return false;
+        const [r, g, b] = m[1].split(",").map(Number);
+        return r > 200 && g < 90 && b < 90;
+      },
+      { timeout: 30_000, polling: 250 },
+      id,
+    );
+    await togglePanel();
+  });
 
   it("sunlight: just north of a tall building is shaded at winter-solstice noon, open ground is sunny", async () => {
     await showPanel();

@@ -160,6 +160,15 @@ export class AlarmFocus {
     this.popups.open(seeing);
   }
 
+  /** A newer copy of an alarm (a lifecycle step done here or elsewhere): the card shows its status. */
+  update(alarm: Alarm): void {
+    if (this.card.hidden || this.card.dataset.alarmId !== String(alarm.id)) return;
+    const status = this.card.querySelector<HTMLElement>(".cockpit-focus-status");
+    if (!status) return;
+    status.dataset.status = alarm.status;
+    status.textContent = statusLabel(alarm.status);
+  }
+
   private renderCard(alarm: Alarm): void {
     const close = h(
       "button",
@@ -188,7 +197,7 @@ export class AlarmFocus {
           `${formatValue(alarm.value)} ${alarm.unit ?? ""} (${t("cockpit.focus.limit")} ${formatValue(alarm.limit)})`,
         ),
         h("dt", {}, t("cockpit.focus.status")),
-        h("dd", {}, statusLabel(alarm.status)),
+        h("dd", { class: "cockpit-focus-status", "data-status": alarm.status }, statusLabel(alarm.status)),
         h("dt", {}, t("cockpit.focus.raisedAt")),
         h("dd", {}, formatTime(alarm.raisedAt)),
       ),

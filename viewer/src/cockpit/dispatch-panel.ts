@@ -15,6 +15,8 @@ import { STATE_COLORS } from "../iot/sensor-state.ts";
  */
 export class DispatchPanel {
   private alarm: Alarm | undefined;
+  /** The shown alarm's status line, kept current while the form stays as the user filled it. */
+  private statusLine: HTMLElement | undefined;
   onDispatched: (alarm: Alarm) => void = () => {};
 
   constructor(private readonly el: HTMLElement) {}
@@ -25,6 +27,7 @@ export class DispatchPanel {
 
   show(alarm: Alarm | undefined, department?: string | null): void {
     this.alarm = alarm;
+    this.statusLine = undefined;
     this.el.dataset.state = "idle";
     this.el.dataset.alarmId = alarm ? String(alarm.id) : "";
     const title = h("h2", {}, t("cockpit.dispatch.title"));
@@ -51,9 +54,11 @@ export class DispatchPanel {
       t("cockpit.dispatch.send"),
     );
     const result = h("p", { class: "dispatch-result", role: "status" });
+    this.statusLine = h("span", { class: "dispatch-alarm-status" });
+    this.showStatus(alarm);
     send.addEventListener(
       "click",
-      () => void this.send(alarm, assignee.value.trim(), note.value.trim(), result),
+      () => void this.send(assignee.value.trim(), note.value.trim(), result, send),
     );
     this.el.replaceChildren(
       title,
@@ -62,7 +67,7 @@ export class DispatchPanel {
         { class: "cockpit-dispatch-alarm", style: `--level:${STATE_COLORS[alarm.level]}` },
         h("span", { class: "cockpit-ticker-level" }, levelLabel(alarm.level)),
         h("strong", {}, alarm.deviceName ?? alarm.deviceId),
-        h("span", {}, `${deviceTypeLabel(alarm.deviceType)} · ${statusLabel(alarm.status)}`),
+        this.statusLine,
       ),
       h("label", {}, h("span", {}, t("cockpit.dispatch.assignee")), assignee),
       h("label", {}, h("span", {}, t("cockpit.dispatch.noteLabel")), note),
@@ -71,15 +76,41 @@ export class DispatchPanel {
     );
   }
 
-  private async send(alarm: Alarm, assignee: string, note: string, result: HTMLElement): Promise<void> {
+  /**
+   * The shown alarm changed elsewhere (a live event: acknowledged, dispatched or closed by someone else): its
+   * status is updated without rebuilding the form the user may be filling in.
+   */
+  update(alarm: Alarm): void {
+    if (this.alarm?.id !== alarm.id) return;
+    this.alarm = alarm;
+    this.showStatus(alarm);
+  }
+
+  private showStatus(alarm: Alarm): void {
+    if (this.statusLine)
+      this.statusLine.textContent = `${deviceTypeLabel(alarm.deviceType)} · ${statusLabel(alarm.status)}`;
+  }
+
+  private async send(
+    assignee: string,
+    note: string,
+    result: HTMLElement,
+    button: HTMLButtonElement,
+  ): Promise<void> {
+    // The alarm as it stands now, not as it was shown: after a first dispatch it is no longer "raised", and
+    // dispatching again (re-assigning) must not try to acknowledge it a second time.
+    const alarm = this.alarm;
+    if (!alarm) return;
     if (!assignee) {
       result.textContent = t("cockpit.dispatch.needAssignee");
       return;
     }
     const operator = await requireOperator();
-    if (!operator) return;
+    if (!operator || this.alarm?.id !== alarm.id) return;
     this.el.dataset.state = "sending";
     result.textContent = t("cockpit.dispatch.sending");
+    // One work order per click: a double click would send the transitions twice.
+    button.disabled = true;
     try {
       let current = alarm;
       if (current.status === "raised")
@@ -93,16 +124,21 @@ export class DispatchPanel {
         { action: "dispatch", by: operator.name, assignee, note: note || undefined },
         operator.token,
       );
+      this.onDispatched(current);
+      // Another alarm may have taken the panel meanwhile (wartime focus): then this form is gone.
+      if (this.alarm?.id !== alarm.id) return;
       this.el.dataset.state = "done";
       result.textContent = t("cockpit.dispatch.done", { assignee });
-      this.alarm = current;
-      this.onDispatched(current);
+      this.update(current);
     } catch (err) {
       if (err instanceof UnauthorizedError) forgetOperator();
+      if (this.alarm?.id !== alarm.id) return;
       this.el.dataset.state = "error";
       result.textContent = t("cockpit.dispatch.error", {
         message: err instanceof Error ? err.message : String(err),
       });
+    } finally {
+      button.disabled = false;
     }
   }
 }

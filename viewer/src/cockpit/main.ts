@@ -105,8 +105,10 @@ async function main(): Promise<void> {
     lastReplayDraw = performance.now();
     const liveSummary = panels.summary;
     if (liveSummary) panels.showReplay(replaySummary(liveSummary, frame, (id) => devices.get(id)?.type));
+    // The audience's alarms only: the heat map would otherwise show the public where unshared sensors alarmed.
     const alarms = [...frame.alarms.values()]
       .map(replayedAlarm)
+      .filter((a) => ticker.visible(a))
       .sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
     ticker.setAlarms(alarms);
     overview.setAlarms(alarms.filter((a) => Date.parse(a.raisedAt) >= frame.t - DAY_MS));
@@ -123,12 +125,21 @@ async function main(): Promise<void> {
 
   live.onAlarm((message) => {
     panels.refreshSoon();
+    // The alarm being dispatched keeps its live status (its next step depends on it), replay or not.
+    dispatch.update(message.alarm);
+    focus.update(message.alarm);
     // While replaying, the ticker shows the past; it is read again on the way back to live.
     if (timeTravel.active) return;
     ticker.apply(message);
     if (message.event === "raised") overview.setAlarms([...todaysAlarms(ticker.items)]);
-    // Wartime: a new red or orange alarm takes the focus at once.
-    if (mode === "war" && message.event === "raised" && ["red", "orange"].includes(message.alarm.level))
+    // Wartime: a new red or orange alarm takes the focus at once, if it is one this audience sees (a
+    // department's dispatch panel must not offer another department's alarm).
+    if (
+      mode === "war" &&
+      message.event === "raised" &&
+      ["red", "orange"].includes(message.alarm.level) &&
+      ticker.visible(message.alarm)
+    )
       void focus.focus(message.alarm);
   });
 
