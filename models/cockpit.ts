@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AlarmStatsSchema, InstantSchema } from "./alarms.ts";
 import { CameraAvailabilityQuerySchema, CameraAvailabilitySchema } from "./cameras.ts";
+import { SHARING_CLASS_IDS } from "./devices.ts";
 
 /**
  * The leaders' cockpit (大屏): the city's vital signs in one response, and the last hours of sensor
@@ -23,6 +24,10 @@ export const CitySummaryQuerySchema = z
     day: z.iso.date().optional(),
     /** The city's time zone as a UTC offset; default +08:00 (China Standard Time). */
     utcOffset: UtcOffsetSchema,
+    /** Only the devices (and their alarms) of one owner department: a department's cockpit. */
+    department: z.string().min(1).max(200).optional(),
+    /** Only the devices (and their alarms) of one data-sharing class: `unconditional` for the public. */
+    sharing: z.enum(SHARING_CLASS_IDS).optional(),
   })
   .strict();
 export type CitySummaryQuery = z.infer<typeof CitySummaryQuerySchema>;
@@ -33,6 +38,11 @@ export const CitySummarySchema = z.object({
   generatedAt: z.string(),
   day: z.string(),
   utcOffset: z.string(),
+  /** The audience the device and alarm figures are narrowed to (none: the whole city). */
+  scope: z.object({
+    department: z.string().optional(),
+    sharing: z.enum(SHARING_CLASS_IDS).optional(),
+  }),
   devices: CountOnline.extend({
     /** online / total, null without devices. A device is online when its last reading is newer than its
      * offline rule's first (yellow) limit, device rule before type rule, 15 min without either. */

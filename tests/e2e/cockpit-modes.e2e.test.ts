@@ -277,6 +277,8 @@ describe("cockpit modes", () => {
     expect(await page.evaluate(() => window.cimCockpit.overview().devices)).toBe(
       devices.filter(shared).length,
     );
+    // The KPI figures count the shared devices only, too.
+    expect(await kpi("devices.total")).toBe(devices.filter(shared).length);
     const publicTicker = await tickerIds();
     expect(publicTicker).toContain(alarmIds[SHARED.id]);
     expect(publicTicker).not.toContain(alarmIds[WATER.id]);
@@ -302,6 +304,7 @@ describe("cockpit modes", () => {
     expect(await page.$eval("#cockpit-role", (el) => el.textContent)).toBe("部门视图");
     const own = (d: Device) => d.department === waterDept;
     expect(await page.evaluate(() => window.cimCockpit.overview().devices)).toBe(devices.filter(own).length);
+    expect(await kpi("devices.total")).toBe(devices.filter(own).length);
     const deptTicker = await tickerIds();
     expect(deptTicker).toContain(alarmIds[WATER.id]);
     expect(deptTicker).not.toContain(alarmIds[SHARED.id]);
@@ -339,6 +342,7 @@ describe("cockpit modes", () => {
     await openCockpit("");
     expect(await page.$eval("#cockpit-role", (el) => el.textContent)).toBe("领导视图");
     expect(await page.evaluate(() => window.cimCockpit.overview().devices)).toBe(devices.length);
+    expect(await kpi("devices.total")).toBe(devices.length);
     expect(await tickerIds()).toEqual(expect.arrayContaining(Object.values(alarmIds)));
     expect(await shown('.cockpit-mode [data-mode="war"]')).toBe(true);
   }, 240_000);

@@ -19,10 +19,18 @@ function network() {
 }
 
 const DEVICES = [
-  { id: "p-1", type: "pipe_pressure", name: "压力 1", lon: 118.3, lat: 33.95 },
-  { id: "p-2", type: "pipe_pressure", name: "压力 2", lon: 118.301, lat: 33.95 },
-  { id: "lv-1", type: "water_level", name: "液位 1", lon: 118.302, lat: 33.95 },
-  { id: "pm-1", type: "pm25", name: "PM2.5 1", lon: 118.303, lat: 33.95 },
+  { id: "p-1", type: "pipe_pressure", name: "压力 1", lon: 118.3, lat: 33.95, department: "水务集团" },
+  { id: "p-2", type: "pipe_pressure", name: "压力 2", lon: 118.301, lat: 33.95, department: "水务集团" },
+  { id: "lv-1", type: "water_level", name: "液位 1", lon: 118.302, lat: 33.95, department: "住建局" },
+  {
+    id: "pm-1",
+    type: "pm25",
+    name: "PM2.5 1",
+    lon: 118.303,
+    lat: 33.95,
+    department: "生态环境局",
+    sharing: "unconditional",
+  },
 ];
 
 describe.each(DB_TARGETS)("cockpit API on $name", (target) => {
@@ -118,6 +126,47 @@ describe.each(DB_TARGETS)("cockpit API on $name", (target) => {
       expect(summary.pipes.lengthByClass[cls]).toBeCloseTo(len, 6);
     expect(summary.pipes.segments).toBe(sampleNetwork().links.length);
     expect(summary.layers).toMatchObject({ pipeLayers: 1, bimModels: 0, buildings: 0 });
+  });
+
+  it("narrows the device and alarm figures to a department's or the public's devices", async () => {
+    // p-1's red alarm is the water company's; the public sees only pm-1, which is shared unconditionally.
+    await expect
+      .poll(async () => CitySummarySchema.parse(await get("/api/cockpit/summary")).alarms.raised.total, {
+        timeout: 20_000,
+        interval: 500,
+      })
+      .toBe(1);
+    const water = CitySummarySchema.parse(
+      await get(`/api/cockpit/summary?department=${encodeURIComponent("水务集团")}`),
+    );
+    expect(water.scope).toEqual({ department: "水务集团" });
+    expect(water.devices).toMatchObject({
+      total: 2,
+      online: 2,
+      byType: { pipe_pressure: { total: 2, online: 2 } },
+    });
+    expect(water.alarms.raised.byLevel.red).toBe(1);
+    expect(water.alarms.open.total).toBe(1);
+
+    const housing = CitySummarySchema.parse(
+      await get(`/api/cockpit/summary?department=${encodeURIComponent("住建局")}`),
+    );
+    expect(housing.devices).toMatchObject({ total: 1, online: 1 });
+    expect(housing.alarms.raised.total).toBe(0);
+    expect(housing.alarms.open.total).toBe(0);
+    expect(housing.alarmsByHour.red.reduce((a, b) => a + b, 0)).toBe(0);
+
+    const pub = CitySummarySchema.parse(await get("/api/cockpit/summary?sharing=unconditional"));
+    expect(pub.scope).toEqual({ sharing: "unconditional" });
+    expect(pub.devices).toMatchObject({ total: 1, online: 0, byType: { pm25: { total: 1, online: 0 } } });
+    expect(pub.alarms.raised.total).toBe(0);
+    // The city's assets are the same for every audience.
+    const all = CitySummarySchema.parse(await get("/api/cockpit/summary"));
+    expect([pub.cameras.total, pub.cameras.online]).toEqual([all.cameras.total, all.cameras.online]);
+    expect(pub.pipes).toEqual(all.pipes);
+
+    const bad = await request(server.url, "/api/cockpit/summary?sharing=everyone");
+    expect(bad.status).toBe(400);
   });
 
   it("replays each device's last value per bucket", async () => {

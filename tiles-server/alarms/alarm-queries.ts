@@ -12,6 +12,7 @@ import {
   type RuleKind,
 } from "../../models/alarms.ts";
 import type { Database } from "../db/database.ts";
+import { type DeviceScope, deviceScopeSql } from "../iot/device-scope.ts";
 import { type AlarmRow, type HistoryRow, toAlarm, toHistoryEntry } from "./rows.ts";
 
 const zeros = <K extends string>(keys: readonly K[]) =>
@@ -76,17 +77,20 @@ export class AlarmQueries {
     return { ...toAlarm(alarm.rows[0]), history: history.rows.map(toHistoryEntry) };
   }
 
-  async stats(since: Date): Promise<AlarmStats> {
+  /** Alarm counts since a moment; `scope` narrows them to some devices' alarms (a department's cockpit). */
+  async stats(since: Date, scope: DeviceScope = {}): Promise<AlarmStats> {
     const alarms = this.db.table("alarms");
+    const inScope = deviceScopeSql(this.db, "device_id", scope, 2);
+    const openScope = deviceScopeSql(this.db, "device_id", scope, 1);
     const raised = await this.db.pool.query<{
       peak_level: AlarmLevel;
       device_type: string;
       kind: RuleKind;
       n: string;
     }>(
-      `SELECT peak_level, device_type, kind, count(*) AS n FROM ${alarms} WHERE raised_at >= $1
+      `SELECT peak_level, device_type, kind, count(*) AS n FROM ${alarms} WHERE raised_at >= $1 AND ${inScope.sql}
        GROUP BY peak_level, device_type, kind`,
-      [since],
+      [since, ...inScope.params],
     );
     const open = await this.db.pool.query<{
       status: AlarmStatus;
@@ -94,11 +98,13 @@ export class AlarmQueries {
       active: boolean;
       n: string;
     }>(
-      `SELECT status, level, active, count(*) AS n FROM ${alarms} WHERE status <> 'closed' GROUP BY status, level, active`,
+      `SELECT status, level, active, count(*) AS n FROM ${alarms} WHERE status <> 'closed' AND ${openScope.sql}
+       GROUP BY status, level, active`,
+      openScope.params,
     );
     const closed = await this.db.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${alarms} WHERE closed_at >= $1`,
-      [since],
+      `SELECT count(*) AS n FROM ${alarms} WHERE closed_at >= $1 AND ${inScope.sql}`,
+      [since, ...inScope.params],
     );
     const stats: AlarmStats = {
       since: since.toISOString(),

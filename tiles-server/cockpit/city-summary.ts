@@ -3,6 +3,7 @@ import { type CitySummary, utcOffsetMs } from "../../models/cockpit.ts";
 import type { AlarmQueries } from "../alarms/alarm-queries.ts";
 import type { CameraStore } from "../cameras/camera-store.ts";
 import type { Database } from "../db/database.ts";
+import { type DeviceScope, deviceScopeSql } from "../iot/device-scope.ts";
 
 /** A device without an offline rule counts as online for this long after its last reading. */
 const DEFAULT_ONLINE_S = 900;
@@ -23,13 +24,21 @@ export class CitySummaryQueries {
     private readonly cameras: CameraStore,
   ) {}
 
-  async summary(opts: { day?: string; utcOffset: string }, now = new Date()): Promise<CitySummary> {
+  /**
+   * `department` / `sharing` narrow the device and alarm figures to an audience's devices (a department, the
+   * public); cameras, pipes and layers are the city's whatever the audience.
+   */
+  async summary(
+    opts: { day?: string; utcOffset: string } & DeviceScope,
+    now = new Date(),
+  ): Promise<CitySummary> {
     const day = opts.day ?? localDay(now, opts.utcOffset);
     const dayStart = new Date(`${day}T00:00:00${opts.utcOffset}`);
+    const scope: DeviceScope = { department: opts.department, sharing: opts.sharing };
     const [devices, alarms, alarmsByHour, cameras, availability, pipes, layers] = await Promise.all([
-      this.devices(),
-      this.alarms.stats(dayStart),
-      this.alarmsByHour(dayStart),
+      this.devices(scope),
+      this.alarms.stats(dayStart, scope),
+      this.alarmsByHour(dayStart, scope),
       this.cameraCounts(),
       this.cameras.availability(day, opts.utcOffset, now),
       this.pipes(),
@@ -39,6 +48,7 @@ export class CitySummaryQueries {
       generatedAt: now.toISOString(),
       day,
       utcOffset: opts.utcOffset,
+      scope,
       devices,
       alarms,
       alarmsByHour,
@@ -48,9 +58,10 @@ export class CitySummaryQueries {
     };
   }
 
-  private async devices(): Promise<CitySummary["devices"]> {
+  private async devices(scope: DeviceScope): Promise<CitySummary["devices"]> {
     const devices = this.db.table("devices");
     const rules = this.db.table("alarm_rules");
+    const inScope = deviceScopeSql(this.db, "d.id", scope, 2);
     // The offline rule's first limit is where a device stops counting as online: its own rule first,
     // then its type's (the same precedence as the alarm engine).
     const { rows } = await this.db.pool.query<{ type: string; total: number; online: number }>(
@@ -60,8 +71,9 @@ export class CitySummaryQueries {
        FROM ${devices} d
        LEFT JOIN ${rules} dr ON dr.scope = 'device' AND dr.target = d.id AND dr.kind = 'offline' AND dr.enabled
        LEFT JOIN ${rules} tr ON tr.scope = 'type' AND tr.target = d.type AND tr.kind = 'offline' AND tr.enabled
+       WHERE ${inScope.sql}
        GROUP BY d.type ORDER BY d.type`,
-      [DEFAULT_ONLINE_S],
+      [DEFAULT_ONLINE_S, ...inScope.params],
     );
     const byType: Record<string, { total: number; online: number }> = {};
     let total = 0;
@@ -74,14 +86,15 @@ export class CitySummaryQueries {
     return { total, online, onlineRate: total > 0 ? online / total : null, byType };
   }
 
-  private async alarmsByHour(dayStart: Date): Promise<CitySummary["alarmsByHour"]> {
+  private async alarmsByHour(dayStart: Date, scope: DeviceScope): Promise<CitySummary["alarmsByHour"]> {
+    const inScope = deviceScopeSql(this.db, "device_id", scope, 2);
     const { rows } = await this.db.pool.query<{ hour: number; level: AlarmLevel; n: number }>(
       `SELECT floor(extract(epoch FROM raised_at - $1::timestamptz) / 3600)::int AS hour,
               peak_level AS level, count(*)::int AS n
        FROM ${this.db.table("alarms")}
-       WHERE raised_at >= $1 AND raised_at < $1::timestamptz + interval '24 hours'
+       WHERE raised_at >= $1 AND raised_at < $1::timestamptz + interval '24 hours' AND ${inScope.sql}
        GROUP BY 1, 2`,
-      [dayStart],
+      [dayStart, ...inScope.params],
     );
     const byLevel = Object.fromEntries(ALARM_LEVELS.map((l) => [l, new Array<number>(24).fill(0)])) as Record<
       AlarmLevel,

@@ -1,4 +1,5 @@
 import { CitySummarySchema, REPLAY_BUCKETS, ReplaySchema } from "../../models/cockpit.ts";
+import { SHARING_CLASS_IDS } from "../../models/devices.ts";
 import { errorResponse, instantParam, jsonContent, ref, toJsonSchema } from "../http/openapi-parts.ts";
 
 /** OpenAPI pieces for /api/cockpit, merged into the server's document by api/openapi.ts. */
@@ -28,6 +29,21 @@ export const COCKPIT_OPENAPI_PATHS = {
           required: false,
           description: "The city's time zone as a UTC offset; default +08:00",
           schema: { type: "string", example: "+08:00" },
+        },
+        {
+          name: "department",
+          in: "query",
+          required: false,
+          description: "Only this owner department's devices and their alarms (a department's cockpit)",
+          schema: { type: "string" },
+        },
+        {
+          name: "sharing",
+          in: "query",
+          required: false,
+          description:
+            "Only devices of this data-sharing class and their alarms (`unconditional` for the public)",
+          schema: { type: "string", enum: [...SHARING_CLASS_IDS] },
         },
       ],
       responses: {

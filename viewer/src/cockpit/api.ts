@@ -9,9 +9,19 @@ async function getJson(path: string, signal?: AbortSignal): Promise<unknown> {
   return res.json();
 }
 
-/** The city's vital signs (GET /api/cockpit/summary), for today in China Standard Time. */
-export async function fetchSummary(signal?: AbortSignal): Promise<CitySummary> {
-  return CitySummarySchema.parse(await getJson("api/cockpit/summary", signal));
+/**
+ * The city's vital signs (GET /api/cockpit/summary), for today in China Standard Time; the device and alarm
+ * figures narrowed to an audience's devices when a scope is given.
+ */
+export async function fetchSummary(
+  scope: { department?: string; sharing?: string } = {},
+  signal?: AbortSignal,
+): Promise<CitySummary> {
+  const q = new URLSearchParams();
+  if (scope.department) q.set("department", scope.department);
+  if (scope.sharing) q.set("sharing", scope.sharing);
+  const query = q.size > 0 ? `?${q}` : "";
+  return CitySummarySchema.parse(await getJson(`api/cockpit/summary${query}`, signal));
 }
 
 /** The most recent alarms (open or not), newest first, for the ticker. */

@@ -23,7 +23,7 @@ import { pickKeySensors } from "./key-sensors.ts";
 import { KLine } from "./kline.ts";
 import { LiveChart } from "./live-chart.ts";
 import { Overview } from "./overview.ts";
-import { audienceFromUrl, canDispatch, deviceVisible } from "./role.ts";
+import { audienceFromUrl, canDispatch, deviceVisible, summaryScope } from "./role.ts";
 import { SceneStyle } from "./scene-style.ts";
 import { fitStage } from "./stage.ts";
 import { SummaryPanels } from "./summary-panels.ts";
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   live.onStatus(showLive);
   showLive();
 
-  const panels = new SummaryPanels(stage);
+  // The audience's own devices and alarms in the figures: a department its own, the public shared data only.
+  const panels = new SummaryPanels(stage, summaryScope(audience));
   const liveChart = new LiveChart(byId("chart-live"), live);
   const kline = new KLine(byId("chart-kline"));
   const ticker = new AlarmTicker(byId("cockpit-ticker"));

@@ -33,3 +33,10 @@ export function deviceVisible(audience: Audience, device: Pick<Device, "sharing"
 export function canDispatch(audience: Audience): boolean {
   return audience.role !== "public";
 }
+
+/** The devices the KPI figures count for an audience (the same rule as `deviceVisible`, applied by the server). */
+export function summaryScope(audience: Audience): { department?: string; sharing?: "unconditional" } {
+  if (audience.role === "public") return { sharing: "unconditional" };
+  if (audience.role === "department" && audience.department) return { department: audience.department };
+  return {};
+}

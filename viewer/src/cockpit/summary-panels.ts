@@ -24,7 +24,10 @@ export class SummaryPanels {
   private loads = 0;
   private readonly listeners = new Set<(s: CitySummary) => void>();
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly scope: { department?: string; sharing?: string } = {},
+  ) {
     const chart = (id: string) => createChart(root.querySelector<HTMLElement>(`#${id}`)!);
     this.charts = [
       [chart("chart-online"), onlineGauge],
@@ -70,7 +73,7 @@ export class SummaryPanels {
 
   async refresh(): Promise<void> {
     try {
-      const summary = await fetchSummary();
+      const summary = await fetchSummary(this.scope);
       this.summaryNow = summary;
       this.render();
       this.loads++;
