@@ -411,6 +411,12 @@ describe("cockpit modes", () => {
     expect(await page.$eval(".cockpit-dispatch-alarm", (el) => el.textContent)).toContain("已派单");
     await page.waitForSelector('.cockpit-focus-status[data-status="dispatched"]', { timeout: 5000 });
     expect(await page.$eval(".cockpit-focus-status", (el) => el.textContent)).toBe("已派单");
+    // The card and the ticker tell the time on the city's clock, whatever this browser's time zone (UTC here).
+    const tickerTime = await page.$eval(
+      `.cockpit-ticker-item[data-alarm-id="${alarmId}"] .cockpit-ticker-time`,
+      (el) => el.textContent ?? "",
+    );
+    expect(await page.$eval("#cockpit-focus", (el) => el.textContent)).toContain(tickerTime);
 
     // Re-assigned from the same form: the operator is remembered for the session, and the alarm is not
     // acknowledged a second time.

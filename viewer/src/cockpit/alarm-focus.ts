@@ -17,7 +17,14 @@ import { renderNearestCameras } from "../cameras/nearest-cameras.ts";
 import { h } from "../dom.ts";
 import { t } from "../i18n.ts";
 import { fetchDevice } from "../iot/api.ts";
-import { deviceTypeLabel, formatTime, formatValue, levelLabel, statusLabel } from "../iot/labels.ts";
+import {
+  CITY_TIME_ZONE,
+  deviceTypeLabel,
+  formatTime,
+  formatValue,
+  levelLabel,
+  statusLabel,
+} from "../iot/labels.ts";
 import { STATE_COLORS } from "../iot/sensor-state.ts";
 import type { SceneStyle } from "./scene-style.ts";
 
@@ -199,7 +206,7 @@ export class AlarmFocus {
         h("dt", {}, t("cockpit.focus.status")),
         h("dd", { class: "cockpit-focus-status", "data-status": alarm.status }, statusLabel(alarm.status)),
         h("dt", {}, t("cockpit.focus.raisedAt")),
-        h("dd", {}, formatTime(alarm.raisedAt)),
+        h("dd", {}, formatTime(alarm.raisedAt, CITY_TIME_ZONE)),
       ),
       cameras,
     );

@@ -8,6 +8,7 @@ import { CameraPopups, installCameraPopups } from "../cameras/camera-popup.ts";
 import { fetchLayers } from "../catalog.ts";
 import { currentLang, initI18n, onLangChange, setLang, t, translateDom } from "../i18n.ts";
 import { fetchDevices } from "../iot/api.ts";
+import { CITY_TIME_ZONE } from "../iot/labels.ts";
 import { sharedLiveClient } from "../iot/live-client.ts";
 import { MapLayer } from "../layers.ts";
 import { createOfflineViewer } from "../scene.ts";
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   const clock = byId("cockpit-clock");
   const tick = () => {
     clock.textContent = new Date().toLocaleString(currentLang() === "en" ? "en-GB" : "zh-CN", {
-      timeZone: "Asia/Shanghai",
+      timeZone: CITY_TIME_ZONE,
       hour12: false,
       year: "numeric",
       month: "2-digit",

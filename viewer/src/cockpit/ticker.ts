@@ -1,7 +1,7 @@
 import type { Alarm } from "../../../models/alarms.ts";
 import { h } from "../dom.ts";
 import { currentLang } from "../i18n.ts";
-import { deviceTypeLabel, formatValue, levelLabel, statusLabel } from "../iot/labels.ts";
+import { CITY_TIME_ZONE, deviceTypeLabel, formatValue, levelLabel, statusLabel } from "../iot/labels.ts";
 import type { LiveAlarmMessage } from "../iot/live-client.ts";
 import { STATE_COLORS } from "../iot/sensor-state.ts";
 
@@ -104,7 +104,7 @@ export class AlarmTicker {
   private fill(el: HTMLElement, a: Alarm): void {
     const time = new Date(a.raisedAt).toLocaleTimeString("zh-CN", {
       hour12: false,
-      timeZone: "Asia/Shanghai",
+      timeZone: CITY_TIME_ZONE,
     });
     const what = a.quantity ? `${formatValue(a.value)}${a.unit ? ` ${a.unit}` : ""}` : "";
     const signature = [a.level, a.status, a.value, a.deviceName, time, currentLang()].join("|");

@@ -34,7 +34,11 @@ export function formatValue(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
-export function formatTime(iso: string | number): string {
+/** The city's own clock (China Standard Time), which the cockpit shows whatever the screen's time zone. */
+export const CITY_TIME_ZONE = "Asia/Shanghai";
+
+/** Date and time in the UI language, in the browser's time zone unless one is given. */
+export function formatTime(iso: string | number, timeZone?: string): string {
   const d = new Date(iso);
-  return d.toLocaleString(currentLang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
+  return d.toLocaleString(currentLang() === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone });
 }
