@@ -53,6 +53,9 @@ export function createOfflineViewer(container: HTMLElement, creditContainer: HTM
   scene.globe.baseColor = Color.fromCssColorString("#1b2432");
   // Picking positions on buildings needs their depth; the globe itself is flat (ellipsoid).
   scene.globe.depthTestAgainstTerrain = false;
+  // Positions under the pointer land on what is seen even when it is drawn in the translucent pass: a layer
+  // faded with its opacity slider, a reality mesh's flattened copy. Without it they read the ground behind.
+  scene.pickTranslucentDepth = true;
   scene.backgroundColor = Color.fromCssColorString("#0b0f17");
   // Keep the bundled star box but avoid the sun/moon textures drawing attention away from the city.
   if (scene.moon) scene.moon.show = false;
