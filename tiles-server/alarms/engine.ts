@@ -15,6 +15,7 @@ import {
 } from "../../models/alarms.ts";
 import { DEVICE_TYPES } from "../../models/devices.ts";
 import type { Database } from "../db/database.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { breachedLevel, limitOf, nextLevel } from "./levels.ts";
 import {
   ALARM_COLUMN_TYPES,
@@ -154,19 +155,8 @@ export class AlarmEngine {
     return run;
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.db.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.db.pool, work);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   UpdateCameraSchema,
 } from "../../models/cameras.ts";
 import type { Database } from "../db/database.ts";
+import { inTransaction } from "../db/transaction.ts";
 import { viewTest } from "./frustum.ts";
 
 interface CameraRow {
@@ -112,19 +113,8 @@ export class CameraStore {
     return this.db.table("camera_status_history");
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.db.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.db.pool, work);
   }
 
   async list(bbox?: [number, number, number, number]): Promise<Camera[]> {

@@ -27,7 +27,7 @@ export class AutoTour {
     return this.running;
   }
 
-  /** Index of the stop shown last (for the test hook). */
+  /** Index of the stop flown to next, or being flown to during a flight (for the test hook). */
   get currentStop(): number {
     return this.stop;
   }

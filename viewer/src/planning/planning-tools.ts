@@ -278,11 +278,16 @@ export class PlanningTools {
 
   /** Flies to a building of the last result. */
   async flyToBuilding(id: string): Promise<boolean> {
-    const b = (await this.buildings())?.find((x) => x.id === id);
-    if (!b) return false;
+    // A large BIM element or mesh comes as several pieces with one id: frame them all.
+    const parts = (await this.buildings())?.filter((x) => x.id === id) ?? [];
+    if (parts.length === 0) return false;
     const sphere = BoundingSphere.fromCornerPoints(
-      new Cartesian3(b.box[0], b.box[1], b.box[2]),
-      new Cartesian3(b.box[3], b.box[4], b.box[5]),
+      new Cartesian3(
+        ...([0, 1, 2].map((k) => Math.min(...parts.map((b) => b.box[k]))) as [number, number, number]),
+      ),
+      new Cartesian3(
+        ...([3, 4, 5].map((k) => Math.max(...parts.map((b) => b.box[k]))) as [number, number, number]),
+      ),
     );
     return flyToSphere(
       this.viewer,
