@@ -8,7 +8,7 @@ import type { Alarm, AlarmWithHistory } from "../../models/alarms.ts";
 import type { CitySummary } from "../../models/cockpit.ts";
 import type { Device } from "../../models/devices.ts";
 import type { CimCockpitHook } from "../../viewer/src/cockpit/test-hook.ts";
-import { type DemoSession, startDemoSession } from "../support/demo-session.ts";
+import { type DemoSession, demoApi, startDemoSession } from "../support/demo-session.ts";
 
 /**
  * The cockpit's modes, driven through the real mouse and keyboard in one page: what each audience
@@ -52,16 +52,7 @@ let waterDept: string;
 let otherDept: string;
 const alarmIds: Record<string, number> = {};
 
-async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const res = await fetch(new URL(path, ctx.pageUrl), {
-    method: init?.method ?? "GET",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ctx.demo.adminToken}` },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(path: string, init?: { method?: string; body?: unknown }) => demoApi<T>(ctx, path, init);
 
 const publish = (deviceId: string, pressure: number, ts: number) =>
   publisher.publishAsync(`cim/${deviceId}/telemetry`, JSON.stringify({ ts, values: { pressure } }), {

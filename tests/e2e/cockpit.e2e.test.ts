@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CitySummary } from "../../models/cockpit.ts";
 import type { Device } from "../../models/devices.ts";
 import type { CimCockpitHook } from "../../viewer/src/cockpit/test-hook.ts";
-import { type DemoSession, startDemoSession } from "../support/demo-session.ts";
+import { type DemoSession, demoApi, startDemoSession } from "../support/demo-session.ts";
 
 /**
  * The leaders' cockpit at /cockpit: its KPIs are the API's numbers, at the design size and scaled down; a red
@@ -28,16 +28,7 @@ let page: Page;
 let publisher: MqttClient;
 let device: Pick<Device, "lon" | "lat" | "height" | "layerId" | "featureId">;
 
-async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const res = await fetch(new URL(path, ctx.pageUrl), {
-    method: init?.method ?? "GET",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ctx.demo.adminToken}` },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(path: string, init?: { method?: string; body?: unknown }) => demoApi<T>(ctx, path, init);
 
 /** What each KPI must show, read straight from the summary's JSON. */
 function expectedKpis(s: CitySummary): Record<string, number | null> {

@@ -6,7 +6,7 @@ import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_PIPES_LAYER_ID } from "../../cli/demo.ts";
 import type { Alarm, AlarmWithHistory } from "../../models/alarms.ts";
-import { type DemoSession, openViewerPage, startDemoSession } from "../support/demo-session.ts";
+import { type DemoSession, demoApi, openViewerPage, startDemoSession } from "../support/demo-session.ts";
 import { settle, waitForCameraStill, waitForTiles } from "../support/viewer-page.ts";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
@@ -62,19 +62,7 @@ let pipe: NetLink;
 let device: { lon: number; lat: number; height: number };
 const t0 = Date.now();
 
-async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const res = await fetch(new URL(path, pageUrl), {
-    method: init?.method ?? "GET",
-    headers: {
-      "content-type": "application/json",
-      authorization: `Bearer ${ctx.demo.adminToken}`,
-    },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(path: string, init?: { method?: string; body?: unknown }) => demoApi<T>(ctx, path, init);
 
 /** Publishes one pressure reading as the device would (QoS 1: acknowledged once committed). */
 async function publishPressure(value: number, ts: number): Promise<void> {

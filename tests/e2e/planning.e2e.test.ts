@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LAYER_ID, readDemoBuildings } from "../../cli/demo.ts";
 import { DEMO_CENTRE, demoBimSite } from "../../ingest/synthetic/demo-city.ts";
-import { type DemoSession, openViewerPage, startDemoSession } from "../support/demo-session.ts";
+import { type DemoSession, demoApi, openViewerPage, startDemoSession } from "../support/demo-session.ts";
 import { settle, waitForTiles } from "../support/viewer-page.ts";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
@@ -293,12 +293,7 @@ describe("planning analysis tools (browser)", () => {
     expect(target, "no loaded building under the limit in the area").toBeDefined();
     const id = String(target!.properties!.id);
     const ring = target!.geometry.coordinates[0];
-    const api = (path: string, body: unknown) =>
-      fetch(new URL(path, s.pageUrl), {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${s.demo.adminToken}` },
-        body: JSON.stringify(body),
-      }).then(async (r) => expect(r.ok, `${path}: ${await r.text()}`).toBe(true));
+    const api = (path: string, body: unknown) => demoApi(s, path, { method: "POST", body });
     // A smoke detector in that building reports smoke: a red alarm that paints the building.
     await api("api/devices", {
       id: "e2e-planning-smoke",

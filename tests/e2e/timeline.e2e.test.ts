@@ -6,7 +6,7 @@ import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_PIPES_LAYER_ID } from "../../cli/demo.ts";
 import type { Alarm } from "../../models/alarms.ts";
-import { type DemoSession, openViewerPage, startDemoSession } from "../support/demo-session.ts";
+import { type DemoSession, demoApi, openViewerPage, startDemoSession } from "../support/demo-session.ts";
 import { settle, waitForTiles } from "../support/viewer-page.ts";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", ".artifacts");
@@ -32,16 +32,7 @@ const now = Date.now();
 const RAISED = now - 2 * HOUR;
 const RECOVERED = now - HOUR;
 
-async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
-  const res = await fetch(new URL(path, ctx.pageUrl), {
-    method: init?.method ?? "GET",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ctx.demo.adminToken}` },
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(path: string, init?: { method?: string; body?: unknown }) => demoApi<T>(ctx, path, init);
 
 const publish = (pressure: number, ts: number) =>
   publisher.publishAsync(`cim/${DEVICE_ID}/telemetry`, JSON.stringify({ ts, values: { pressure } }), {

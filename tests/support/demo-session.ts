@@ -42,6 +42,25 @@ export async function startDemoSession(
   };
 }
 
+/**
+ * A JSON request to the session's server with the admin token (what a test does through the API); throws with the
+ * method, path, status and body when it fails. An empty body gives undefined.
+ */
+export async function demoApi<T>(
+  session: DemoSession,
+  path: string,
+  init?: { method?: string; body?: unknown },
+): Promise<T> {
+  const res = await fetch(new URL(path, session.pageUrl), {
+    method: init?.method ?? "GET",
+    headers: { "content-type": "application/json", authorization: `Bearer ${session.demo.adminToken}` },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
 /** Opens the Cesium viewer and waits for its test hook, its catalog and an optional readiness condition. */
 export async function openViewerPage(page: Page, url: string, readyWhen?: () => boolean): Promise<void> {
   await page.goto(url, { waitUntil: "load" });
