@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { LayerManifest } from "../../models/layer.ts";
 import { ecefToEnu, type Mat4, transformPoint, type Vec3 } from "../crs/geodesy.ts";
 import type { Origin } from "../crs/source-crs.ts";
+import { withEventLoopHeld } from "../event-loop-hold.ts";
 import { publishAtomically } from "../publish.ts";
 import { SourceError } from "../sources/source-feature.ts";
 import { type ColoredMesh, writeFeatureGlb } from "../tiles3d/feature-glb.ts";
@@ -68,7 +69,11 @@ interface PlacedElement {
 const CLASS_DESCRIPTION = "IFC product (BIM element) with its property and quantity sets";
 
 /** `cim ingest ifc`: an IFC model to a 3D Tiles 1.1 layer with every element's properties, and its element index. */
-export async function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummary> {
+export function ingestIfc(opts: IngestIfcOptions): Promise<IngestIfcSummary> {
+  return withEventLoopHeld(() => runIngest(opts));
+}
+
+async function runIngest(opts: IngestIfcOptions): Promise<IngestIfcSummary> {
   const started = performance.now();
   const path = opts.input;
   let bytes: Uint8Array;
