@@ -108,6 +108,20 @@ export const ReadingRowSchema = z.object({
 });
 export type ReadingRow = z.infer<typeof ReadingRowSchema>;
 
+/** A device's last reading of one quantity, as GET /api/sensors/latest returns it. */
+export const LatestReadingSchema = z.object({
+  deviceId: z.string(),
+  quantity: z.string(),
+  ts: z.string().describe("ISO 8601, UTC"),
+  value: z.number(),
+});
+export type LatestReading = z.infer<typeof LatestReadingSchema>;
+
+/** Ids one GET /api/sensors/latest?devices= may name. */
+export const LATEST_MAX_DEVICES = 1000;
+/** Rows one GET /api/sensors/latest page may return. */
+export const LATEST_MAX_LIMIT = 100_000;
+
 /** One aggregated bucket (start inclusive, UTC-aligned). */
 export const ReadingBucketRowSchema = z.object({
   bucket: z.string().describe("Bucket start, ISO 8601, UTC"),

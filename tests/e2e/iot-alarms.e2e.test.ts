@@ -36,6 +36,7 @@ interface Hook {
   iot(): IotState | null;
   sensorOnScreen(id: string): Point | null;
   reloadSensors(): Promise<void>;
+  sensorLabel(id: string): string | null;
   pipeFeatureColor(id: string): string | null;
   pipesFlyTo(id: string): Promise<boolean>;
   viewer: {
@@ -148,6 +149,8 @@ describe("live sensors and alarms in the viewer", () => {
   it("shows the sensor, and clicking its marker opens the chart with its history and live readings", async () => {
     await page.waitForFunction(() => (window.cimViewer.iot()?.sensors.count ?? 0) > 0, { timeout: 30_000 });
     expect((await iot())!.sensors.show).toBe(true);
+    // No reading of it has come live since the page opened: its label shows the last stored one (20 minutes old).
+    expect(await page.evaluate((id) => window.cimViewer.sensorLabel(id), DEVICE_ID)).toBe("0.32 MPa");
     await page.evaluate((id) => window.cimViewer.pipesFlyTo(id), pipe.id);
     await settle(page, 1200, 300);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CreatedDevice, DeviceSchema } from "../../models/devices.ts";
-import type { ReadingBucketRow, ReadingRow, TelemetryStats } from "../../models/telemetry.ts";
+import type { LatestReading, ReadingBucketRow, ReadingRow, TelemetryStats } from "../../models/telemetry.ts";
 import { type RunningServer, startServer } from "../../tiles-server/server.ts";
 import { DB_TARGETS, type DbEnvironment } from "../tiles-server/support/db-targets.ts";
 import { jsonRequest, type RawResponse, request } from "../tiles-server/support/http-client.ts";
@@ -73,6 +73,7 @@ describe.each(DB_TARGETS)("device registry, HTTP telemetry and readings history 
     expect(doc.paths["/api/telemetry"]).toHaveProperty("post");
     expect(doc.paths["/api/telemetry/stats"]).toHaveProperty("get");
     expect(doc.paths["/api/sensors/{deviceId}/readings"]).toHaveProperty("get");
+    expect(doc.paths["/api/sensors/latest"]).toHaveProperty("get");
     expect(doc.components.schemas).toHaveProperty("Device");
     expect(doc.components.schemas).toHaveProperty("TelemetryItem");
   });
@@ -407,6 +408,56 @@ describe.each(DB_TARGETS)("device registry, HTTP telemetry and readings history 
       expect(json<{ error: string }>(r).error, bad).toMatch(/^invalid query/);
     }
     expect((await request(server.url, "/api/sensors/ghost-1/readings")).status).toBe(404);
+  });
+
+  it("answers each device's last reading per quantity: the newest wins, ids and paging narrow it", async () => {
+    const t = now - 30 * 60_000;
+    const post = (ts: number, smoke: number) =>
+      jsonRequest(
+        server.url,
+        "/api/telemetry",
+        "POST",
+        { readings: [{ deviceId: "smoke-7", ts, values: { smoke } }] },
+        TOKEN,
+      );
+    expect((await post(t + 60_000, 0.05)).status).toBe(200);
+    // An older reading that arrives later (a gateway's backlog) must not become the label's value.
+    expect((await post(t, 0.9)).status).toBe(200);
+    const latest = async (q: string) =>
+      json<LatestReading[]>(await request(server.url, `/api/sensors/latest${q}`));
+    const expected = [
+      { deviceId: "smoke-7", quantity: "smoke", ts: new Date(t + 60_000).toISOString(), value: 0.05 },
+    ];
+    // Written by the alarm engine after the batch is committed: give it a moment.
+    let smoke = await latest("?devices=smoke-7");
+    for (let i = 0; i < 50 && JSON.stringify(smoke) !== JSON.stringify(expected); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      smoke = await latest("?devices=smoke-7");
+    }
+    expect(smoke).toEqual(expected);
+
+    // meter-1 against its own history: the newest stored reading of each quantity.
+    const history = json<ReadingRow[]>(
+      await request(server.url, `/api/sensors/meter-1/readings?from=${now - 6 * HOUR}&to=${now + HOUR}`),
+    );
+    const newest = new Map<string, ReadingRow>();
+    for (const r of history)
+      if (!newest.has(r.quantity) || newest.get(r.quantity)!.ts < r.ts) newest.set(r.quantity, r);
+    expect(newest.size).toBeGreaterThanOrEqual(4);
+    const all = await latest("");
+    expect(all.filter((r) => r.deviceId === "meter-1")).toEqual(
+      [...newest.values()]
+        .sort((a, b) => (a.quantity < b.quantity ? -1 : 1))
+        .map((r) => ({ deviceId: "meter-1", quantity: r.quantity, ts: r.ts, value: r.value })),
+    );
+    expect(all.filter((r) => r.deviceId === "smoke-7")).toEqual(expected);
+    expect(await latest("?limit=2&offset=1")).toEqual(all.slice(1, 3));
+    expect(await latest("?devices=ghost-1")).toEqual([]);
+    for (const bad of ["devices=", "limit=0", "offset=-1", "colour=red", `devices=${"x,".repeat(1000)}x`]) {
+      const r = await request(server.url, `/api/sensors/latest?${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(json<{ error: string }>(r).error).toMatch(/invalid query/);
+    }
   });
 
   it("rejects readings older than the retention and drops expired partitions", async () => {

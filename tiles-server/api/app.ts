@@ -12,6 +12,7 @@ import { CitySummaryQueries } from "../cockpit/city-summary.ts";
 import type { Database } from "../db/database.ts";
 import { answerPreflight, CORS_HEADERS } from "../http/cors.ts";
 import type { DeviceStore } from "../iot/device-store.ts";
+import { LatestValues } from "../iot/latest-values.ts";
 import type { ReadingStore } from "../iot/reading-store.ts";
 import type { TelemetryService } from "../iot/telemetry-service.ts";
 import { PipeGraphCache } from "../pipes/graph-cache.ts";
@@ -151,7 +152,7 @@ export function createApiApp(opts: ApiAppOptions): express.Express {
       "/api/telemetry",
       telemetryRouter({ service: telemetry, devices, hub, adminToken: opts.adminToken }),
     );
-    app.use("/api/sensors", sensorsRouter(devices, readings));
+    app.use("/api/sensors", sensorsRouter(devices, readings, new LatestValues(opts.db)));
   }
   app.use("/api", apiNotFound);
 

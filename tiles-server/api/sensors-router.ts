@@ -2,6 +2,9 @@ import { type Response, Router } from "express";
 import { z } from "zod";
 import { DeviceIdSchema } from "../../models/devices.ts";
 import {
+  LATEST_MAX_DEVICES,
+  LATEST_MAX_LIMIT,
+  type LatestReading,
   QuantitySchema,
   READING_BUCKETS,
   READINGS_MAX_BUCKETS,
@@ -9,6 +12,7 @@ import {
   type ReadingBucket,
 } from "../../models/telemetry.ts";
 import type { DeviceStore } from "../iot/device-store.ts";
+import type { LatestValues } from "../iot/latest-values.ts";
 import type { ReadingStore } from "../iot/reading-store.ts";
 
 const DEFAULT_SPAN_MS = 86_400_000;
@@ -57,7 +61,24 @@ export const ReadingsQuerySchema = z
     return { ...q, from, to };
   });
 
+export const LatestQuerySchema = z.strictObject({
+  devices: z
+    .string()
+    .transform((s) => s.split(",").map((id) => id.trim()))
+    .pipe(z.array(DeviceIdSchema).min(1).max(LATEST_MAX_DEVICES))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(LATEST_MAX_LIMIT).default(LATEST_MAX_LIMIT),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
 const iso = (ms: number) => new Date(ms).toISOString();
+
+function badQuery(res: Response, issues: z.core.$ZodIssue[]): void {
+  res.status(400).json({
+    error: `invalid query: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    details: issues,
+  });
+}
 
 function sendCsv(res: Response, filename: string, header: string, lines: string[]): void {
   res
@@ -68,9 +89,20 @@ function sendCsv(res: Response, filename: string, header: string, lines: string[
     .send(`${header}\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}`);
 }
 
-/** /api/sensors/:deviceId/readings: stored readings, raw or aggregated per bucket in SQL, as JSON or CSV. */
-export function sensorsRouter(devices: DeviceStore, readings: ReadingStore): Router {
+/**
+ * /api/sensors/:deviceId/readings: stored readings, raw or aggregated per bucket in SQL, as JSON or CSV.
+ * /api/sensors/latest: each device's last reading per quantity (what a label shows before the next live one).
+ */
+export function sensorsRouter(devices: DeviceStore, readings: ReadingStore, latest: LatestValues): Router {
   const router = Router();
+
+  router.get("/latest", async (req, res) => {
+    const parsed = LatestQuerySchema.safeParse(req.query);
+    if (!parsed.success) return badQuery(res, parsed.error.issues);
+    const q = parsed.data;
+    const rows = await latest.list({ deviceIds: q.devices, limit: q.limit, offset: q.offset });
+    res.set("cache-control", "no-cache").json(rows.map((r): LatestReading => ({ ...r, ts: iso(r.ts) })));
+  });
 
   router.get("/:deviceId/readings", async (req, res) => {
     const id = DeviceIdSchema.safeParse(req.params.deviceId);

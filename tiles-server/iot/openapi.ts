@@ -8,6 +8,9 @@ import {
   DeviceSchema,
 } from "../../models/devices.ts";
 import {
+  LATEST_MAX_DEVICES,
+  LATEST_MAX_LIMIT,
+  LatestReadingSchema,
   READINGS_MAX_BUCKETS,
   READINGS_MAX_ROWS,
   ReadingBucketRowSchema,
@@ -42,6 +45,7 @@ export const IOT_OPENAPI_SCHEMAS = {
   TelemetryStats: toJsonSchema(TelemetryStatsSchema),
   ReadingRow: toJsonSchema(ReadingRowSchema),
   ReadingBucketRow: toJsonSchema(ReadingBucketRowSchema),
+  LatestReading: toJsonSchema(LatestReadingSchema),
 };
 
 export const IOT_OPENAPI_PATHS = {
@@ -149,6 +153,30 @@ export const IOT_OPENAPI_PATHS = {
       summary:
         "Ingest counters since start: received, committed, duplicates, rejected by reason, pending, write failures",
       responses: { "200": { description: "Counters", content: json(ref("TelemetryStats")) } },
+    },
+  },
+  "/api/sensors/latest": {
+    get: {
+      operationId: "latestReadings",
+      summary:
+        "Each registered device's last reading per quantity (what a map label shows until the next live one), ordered by device and quantity",
+      parameters: [
+        query("devices", `Only these device ids (comma-separated, at most ${LATEST_MAX_DEVICES})`),
+        query("limit", "Most rows", {
+          type: "integer",
+          minimum: 1,
+          maximum: LATEST_MAX_LIMIT,
+          default: LATEST_MAX_LIMIT,
+        }),
+        query("offset", "Rows to skip (paging)", { type: "integer", minimum: 0, default: 0 }),
+      ],
+      responses: {
+        "200": {
+          description: "Latest readings",
+          content: json({ type: "array", items: ref("LatestReading") }),
+        },
+        "400": errorResponse("Invalid parameter"),
+      },
     },
   },
   "/api/sensors/{deviceId}/readings": {

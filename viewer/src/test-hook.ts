@@ -105,6 +105,8 @@ export interface CimViewerHook {
   sensorOnScreen(deviceId: string): { x: number; y: number } | null;
   /** Reads the device registry again (a test registers many sensors after the page opened). */
   reloadSensors(): Promise<void>;
+  /** The text of a sensor's map label; null for a sensor not on the map. */
+  sensorLabel(deviceId: string): string | null;
 }
 
 /** Grid step and "squarely on" margin (CSS pixels) of findFeatureOnScreen; thin pipes need small ones. */
@@ -193,6 +195,7 @@ export function installTestHook(
     },
     iot: () => iot?.state() ?? null,
     reloadSensors: async () => iot?.reloadDevices(),
+    sensorLabel: (deviceId) => iot?.sensors.labelOf(deviceId) ?? null,
     sensorOnScreen: (deviceId) => {
       const device = iot?.directory.get(deviceId);
       return device ? window.cimViewer!.screenPosition(device.lon, device.lat, device.height) : null;

@@ -1,6 +1,13 @@
 import { type Alarm, type AlarmAction, AlarmListResultSchema, AlarmSchema } from "../../../models/alarms.ts";
 import { DEVICE_LIST_MAX_LIMIT, type Device, DeviceSchema } from "../../../models/devices.ts";
-import { type ReadingBucket, ReadingBucketRowSchema, ReadingRowSchema } from "../../../models/telemetry.ts";
+import {
+  LATEST_MAX_LIMIT,
+  type LatestReading,
+  LatestReadingSchema,
+  type ReadingBucket,
+  ReadingBucketRowSchema,
+  ReadingRowSchema,
+} from "../../../models/telemetry.ts";
 import { apiUrl } from "../catalog.ts";
 import { getJson } from "../pipes/api.ts";
 
@@ -16,6 +23,18 @@ export async function fetchDevices(signal?: AbortSignal): Promise<Device[]> {
     );
     all.push(...page);
     if (page.length < pageSize) return all;
+  }
+}
+
+/** Every device's last reading per quantity (paged like the registry). */
+export async function fetchLatestReadings(signal?: AbortSignal): Promise<LatestReading[]> {
+  const all: LatestReading[] = [];
+  for (let offset = 0; ; offset += LATEST_MAX_LIMIT) {
+    const page = LatestReadingSchema.array().parse(
+      await getJson(apiUrl(`api/sensors/latest?limit=${LATEST_MAX_LIMIT}&offset=${offset}`), signal),
+    );
+    all.push(...page);
+    if (page.length < LATEST_MAX_LIMIT) return all;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Reading } from "../../../models/telemetry.ts";
-import { type Device, fetchDevice, fetchDevices } from "./api.ts";
+import { type Device, fetchDevice, fetchDevices, fetchLatestReadings } from "./api.ts";
 import type { LiveClient } from "./live-client.ts";
 
 /** Latest value of one quantity of a device. */
@@ -31,10 +31,22 @@ export class DeviceDirectory {
     live.onReadings((readings) => this.applyReadings(readings));
   }
 
+  /**
+   * The registry and each device's last stored value, so that labels show a value from the start instead of
+   * waiting for the device's next reading (which may be an hour away for a slow sensor). Without the values
+   * (an older server) the labels fill from live readings as before.
+   */
   async load(): Promise<void> {
-    const list = await fetchDevices();
+    const [list, stored] = await Promise.all([fetchDevices(), fetchLatestReadings().catch(() => [])]);
     this.devices.clear();
     for (const d of list) this.devices.set(d.id, d);
+    for (const r of stored) {
+      const ts = Date.parse(r.ts);
+      const known = this.latest.get(r.deviceId);
+      // The label shows the quantity reported last, as for live readings.
+      if (known && known.ts >= ts) continue;
+      this.latest.set(r.deviceId, { quantity: r.quantity, value: r.value, ts });
+    }
     this.changed("devices");
   }
 

@@ -146,6 +146,12 @@ export class SensorLayer {
     };
   }
 
+  /** The text of a sensor's map label ("" while it has no value); undefined for a sensor not on the map. */
+  labelOf(deviceId: string): string | undefined {
+    const device = this.directory.get(deviceId);
+    return device && this.entities.has(deviceId) ? this.labelText(device) : undefined;
+  }
+
   stateOf(deviceId: string): SensorState | undefined {
     return this.states.get(deviceId);
   }
