@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Alarm, AlarmWithHistory } from "../../models/alarms.ts";
 import type { CitySummary } from "../../models/cockpit.ts";
 import type { Device } from "../../models/devices.ts";
+import type { ReadingRow } from "../../models/telemetry.ts";
 import type { CimCockpitHook } from "../../viewer/src/cockpit/test-hook.ts";
 import { type DemoSession, demoApi, startDemoSession } from "../support/demo-session.ts";
 
@@ -493,6 +494,12 @@ describe("cockpit modes", () => {
       ),
     ).toBe("closed");
 
+    // Readings of the first key sensor (the live chart's and the K-line's) around the burst, three hours ago.
+    const keys = Object.keys(await page.evaluate(() => window.cimCockpit.live().points));
+    expect(devices.find((d) => d.id === keys[0])?.type).toBe("pipe_pressure");
+    await publish(keys[0], 0.41, RAISED - 20 * MINUTE);
+    await publish(keys[0], 0.42, RAISED - 5 * MINUTE);
+
     await page.click(".timeline-enter");
     await page.waitForSelector('.timeline-bar[data-active="true"]', { timeout: 30_000 });
 
@@ -500,6 +507,48 @@ describe("cockpit modes", () => {
     const during = await scrubTo(RAISED + 30 * MINUTE);
     expect(during).toBeGreaterThan(RAISED);
     expect(during).toBeLessThan(RECOVERED);
+    // The charts tell the replayed time too: the hour before it (one point a minute) and the day before it.
+    const pressureBefore = async (id: string, span: number) =>
+      (await api<ReadingRow[]>(`api/sensors/${id}/readings?from=${during - span}&to=${during + 1}`))
+        .filter((r) => r.quantity === "pressure")
+        .map((r) => Date.parse(r.ts));
+    const expectedPoints: Record<string, number> = {};
+    // One-minute averages, each drawn at its minute's start: those within the hour up to the replayed moment.
+    for (const id of keys)
+      expectedPoints[id] = new Set(
+        (await pressureBefore(id, HOUR + MINUTE))
+          .map((ts) => Math.floor(ts / MINUTE) * MINUTE)
+          .filter((m) => m > during - HOUR),
+      ).size;
+    expect(expectedPoints[keys[0]]).toBeGreaterThanOrEqual(1);
+    await page.waitForFunction(
+      (expected) => JSON.stringify(window.cimCockpit.live().points) === expected,
+      { timeout: 10_000 },
+      JSON.stringify(expectedPoints),
+    );
+    const hours = [
+      ...new Set((await pressureBefore(keys[0], 24 * HOUR)).map((ts) => Math.floor(ts / HOUR) * HOUR)),
+    ];
+    const expectedKline = {
+      mode: "replay",
+      candles: String(hours.length),
+      lastHour: String(Math.max(...hours)),
+    };
+    await page
+      .waitForFunction(
+        (want) => {
+          const d = document.querySelector<HTMLElement>("#chart-kline")?.dataset;
+          return d?.mode === want.mode && d.candles === want.candles && d.lastHour === want.lastHour;
+        },
+        { timeout: 10_000 },
+        expectedKline,
+      )
+      .catch(() => undefined);
+    expect(await page.$eval("#chart-kline", (el) => ({ ...(el as HTMLElement).dataset }))).toMatchObject(
+      expectedKline,
+    );
+    expect(await page.$eval("#chart-live", (el) => (el as HTMLElement).dataset.mode)).toBe("replay");
+    await screenshot("replay");
     await page.waitForSelector(
       `.cockpit-ticker-item[data-alarm-id="${pastId}"][data-level="red"][data-status="raised"]`,
       { timeout: 5_000 },
@@ -528,6 +577,13 @@ describe("cockpit modes", () => {
         (el) => (el as HTMLElement).dataset.status,
       ),
     ).toBe("closed");
+    // The charts are live again: the readings of three hours ago are out of the live chart's hour.
+    expect(await page.$eval("#chart-live", (el) => (el as HTMLElement).dataset.mode)).toBe("live");
+    expect(await page.$eval("#chart-kline", (el) => (el as HTMLElement).dataset.mode)).toBe("live");
+    const lastHour = await api<ReadingRow[]>(`api/sensors/${keys[0]}/readings?from=${Date.now() - HOUR}`);
+    expect((await page.evaluate(() => window.cimCockpit.live().points))[keys[0]]).toBe(
+      lastHour.filter((r) => r.quantity === "pressure").length,
+    );
     const live = await api<CitySummary>("api/cockpit/summary");
     expect(await kpi("alarms.open.active")).toBe(live.alarms.open.active);
     expect(await kpi("alarms.open.total")).toBe(live.alarms.open.total);

@@ -37,11 +37,17 @@ export function hourlyCandles(rows: readonly ReadingRow[]): Candle[] {
   return [...byHour.values()].sort((a, b) => a.hour - b.hour);
 }
 
-/** 小时K线 of the first key sensor over the last 24 hours (refreshed with the summary). */
+/**
+ * 小时K线 of the first key sensor over the last 24 hours (refreshed with the summary). While the cockpit replays
+ * the past, the 24 hours before the replayed moment, the last candle holding only what had come by then.
+ */
 export class KLine {
   private readonly chart: Chart;
   private candles: Candle[] = [];
   private device: Device | undefined;
+  private liveCandles: Candle[] = [];
+  /** The sensor's readings over a replay window and the day before it (ts ascending), and the moment shown. */
+  private replay: { rows: { ms: number; row: ReadingRow }[]; at: number } | undefined;
 
   constructor(private readonly el: HTMLElement) {
     this.chart = createChart(el);
@@ -57,8 +63,40 @@ export class KLine {
       const quantity = mainQuantity(device.type);
       const now = Date.now();
       const rows = await fetchReadings(device.id, now - 24 * HOUR, now).catch(() => []);
-      this.candles = hourlyCandles(rows.filter((r) => r.quantity === quantity));
-    } else this.candles = [];
+      this.liveCandles = hourlyCandles(rows.filter((r) => r.quantity === quantity));
+    } else this.liveCandles = [];
+    if (!this.replay) this.candles = this.liveCandles;
+    this.draw();
+  }
+
+  /** Loads the sensor's readings over a replay window and the day before it; shows `from` meanwhile. */
+  async enterReplay(from: number, to: number): Promise<void> {
+    const view: { rows: { ms: number; row: ReadingRow }[]; at: number } = { rows: [], at: from };
+    this.replay = view;
+    this.showReplayAt(from);
+    const device = this.device;
+    if (!device) return;
+    const quantity = mainQuantity(device.type);
+    const rows = await fetchReadings(device.id, from - 24 * HOUR, to).catch(() => []);
+    view.rows = rows
+      .filter((r) => r.quantity === quantity)
+      .map((row) => ({ ms: Date.parse(row.ts), row }))
+      .sort((a, b) => a.ms - b.ms);
+    if (this.replay === view) this.showReplayAt(view.at);
+  }
+
+  showReplayAt(t: number): void {
+    if (!this.replay) return;
+    this.replay.at = t;
+    this.candles = hourlyCandles(
+      this.replay.rows.filter((r) => r.ms > t - 24 * HOUR && r.ms <= t).map((r) => r.row),
+    );
+    this.draw();
+  }
+
+  leaveReplay(): void {
+    this.replay = undefined;
+    this.candles = this.liveCandles;
     this.draw();
   }
 
@@ -68,6 +106,8 @@ export class KLine {
 
   private draw(): void {
     this.el.dataset.candles = String(this.candles.length);
+    this.el.dataset.mode = this.replay ? "replay" : "live";
+    this.el.dataset.lastHour = String(this.candles.at(-1)?.hour ?? "");
     const hourLabel = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(11, 16); // China Standard Time, like the summary's day
     const empty = this.candles.length === 0;
     this.chart.setOption(

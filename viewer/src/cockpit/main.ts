@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   // Time travel: the last 24 h replayed on the KPI charts, the ticker and the heat map.
   const timeTravel = new TimeTravel();
-  const timelineBar = new TimelineBar(timeTravel);
+  const timelineBar = new TimelineBar(timeTravel, CITY_TIME_ZONE);
   timelineBar.element.classList.add("cockpit-timeline");
   stage.append(timelineBar.element);
   let lastReplayDraw = 0;
@@ -114,13 +114,22 @@ async function main(): Promise<void> {
       .sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
     ticker.setAlarms(alarms);
     overview.setAlarms(alarms.filter((a) => Date.parse(a.raisedAt) >= frame.t - DAY_MS));
+    liveChart.showReplayAt(frame.t);
+    kline.showReplayAt(frame.t);
   };
   timeTravel.onFrame((frame) => {
     // Charts redraw at most 4 times a second while playing; a seek or the last frame always draws.
     if (!timeTravel.playing || performance.now() - lastReplayDraw > 250) drawReplay(frame);
   });
   timeTravel.onModeChange((active) => {
-    if (active) return;
+    const span = timeTravel.window;
+    if (active && span) {
+      void liveChart.enterReplay(span.from, span.to);
+      void kline.enterReplay(span.from, span.to);
+      return;
+    }
+    liveChart.leaveReplay();
+    kline.leaveReplay();
     panels.showReplay(undefined);
     void loadAlarms();
   });

@@ -1,5 +1,6 @@
 import { h } from "../dom.ts";
-import { currentLang, t } from "../i18n.ts";
+import { t } from "../i18n.ts";
+import { formatTime } from "../iot/labels.ts";
 import { REPLAY_SPEEDS, type TimeTravel } from "./time-travel.ts";
 
 /** 5-second steps over 24 h, so a recent event is not skipped by the scrubber. */
@@ -25,7 +26,11 @@ export class TimelineBar {
   private readonly exit = h("button", { type: "button", class: "timeline-exit" });
   private readonly status = h("span", { class: "timeline-status" });
 
-  constructor(private readonly travel: TimeTravel) {
+  /** `timeZone`: the clock's time zone (the cockpit tells the city's time); default the browser's. */
+  constructor(
+    private readonly travel: TimeTravel,
+    private readonly timeZone?: string,
+  ) {
     for (const s of REPLAY_SPEEDS) this.speed.append(h("option", { value: s }, `${s}×`));
     this.speed.value = String(travel.speed);
     this.element = h(
@@ -57,9 +62,7 @@ export class TimelineBar {
     travel.onFrame((frame) => {
       const w = travel.window;
       if (w) this.scrub.value = String(Math.round(((frame.t - w.from) / (w.to - w.from)) * SCRUB_STEPS));
-      this.clock.textContent = new Date(frame.t).toLocaleString(currentLang() === "en" ? "en-GB" : "zh-CN", {
-        hour12: false,
-      });
+      this.clock.textContent = formatTime(frame.t, this.timeZone);
       this.element.dataset.time = String(Math.round(frame.t));
       if (!travel.playing) this.render();
     });
