@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { Server } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { keepSocketErrorsHandled } from "./socket-errors.ts";
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the loopback socket in front of PGlite. */
@@ -31,6 +33,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
     await db.close();
     throw err;
   }
+  // The library keeps its net.Server private; without it (another version) the sockets stay as the library leaves them.
+  const netServer = (socketServer as unknown as { server?: unknown }).server;
+  if (netServer instanceof Server) keepSocketErrorsHandled(netServer);
   return {
     connectionString: `postgres://postgres@${socketServer.getServerConn()}/postgres`,
     async stop() {
