@@ -90,6 +90,9 @@ export class WsHub {
   /** Routes `GET /ws` upgrades of the HTTP server to the hub; other paths get 404. */
   attach(server: Server): void {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node hands an upgraded socket over without an 'error' listener: a client resetting it (a closing browser)
+      // would otherwise end the process, here before ws has added its own.
+      socket.on("error", () => {});
       const path = (req.url ?? "").split("?")[0];
       if (path !== "/ws") {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
