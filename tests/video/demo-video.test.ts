@@ -71,12 +71,21 @@ describe("demo camera video (HLS, fMP4, H.264)", () => {
   let outDir: string;
   let manifest: DemoVideoManifest;
   let generationMs: number;
+  /** The process's own error listeners before the encoder was loaded, and after the clip was made. */
+  const errorListeners = () => [
+    ...process.listeners("uncaughtException"),
+    ...process.listeners("unhandledRejection"),
+  ];
+  let listenersBefore: unknown[];
+  let listenersAfter: unknown[];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "cim-demo-video-"));
     outDir = join(dir, "clip");
     const t0 = performance.now();
+    listenersBefore = errorListeners();
     manifest = await generateDemoVideo(outDir);
+    listenersAfter = errorListeners();
     generationMs = performance.now() - t0;
     console.log(
       `demo video generated in ${Math.round(generationMs)} ms: ${JSON.stringify(manifest.timings)}`,
@@ -85,6 +94,10 @@ describe("demo camera video (HLS, fMP4, H.264)", () => {
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("leaves the process's error handling as it was (the encoder's glue adds listeners of its own)", () => {
+    expect(listenersAfter).toEqual(listenersBefore);
   });
 
   it("writes a VOD playlist whose ~2 s segments add up to the 10 s clip", async () => {

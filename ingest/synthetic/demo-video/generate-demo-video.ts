@@ -1,9 +1,26 @@
 import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import HME from "h264-mp4-encoder";
 import { createFile, type ISOFile, MP4BoxBuffer } from "mp4box";
 import { publishAtomically } from "../../publish.ts";
 import { StreetScene } from "./street-scene.ts";
+
+/**
+ * h264-mp4-encoder, loaded when a clip is to be made (a demo whose clip is cached never loads it). Its Emscripten
+ * glue adds process-wide 'uncaughtException' (rethrow) and 'unhandledRejection' (abort) listeners as it loads,
+ * which would take over the process's own error handling (a test runner's report, Node's own message): they are
+ * removed again.
+ */
+async function loadEncoder(): Promise<typeof import("h264-mp4-encoder")> {
+  const uncaught = new Set(process.listeners("uncaughtException"));
+  const rejected = new Set(process.listeners("unhandledRejection"));
+  const mod = await import("h264-mp4-encoder");
+  for (const l of process.listeners("uncaughtException"))
+    if (!uncaught.has(l)) process.removeListener("uncaughtException", l);
+  for (const l of process.listeners("unhandledRejection"))
+    if (!rejected.has(l)) process.removeListener("unhandledRejection", l);
+  // A CommonJS bundle: Node's ESM loader hands its exports over as the default export, tsx's as named ones.
+  return (mod as unknown as { default?: typeof mod }).default ?? mod;
+}
 
 /** Bump when the clip's look or packaging changes: cached demo clips of another version are regenerated. */
 export const DEMO_VIDEO_VERSION = 1;
@@ -96,7 +113,7 @@ export async function generateDemoVideo(
     startTime: opts.startTime ?? new Date("2026-06-01T00:00:00Z"),
   });
 
-  const encoder = await HME.createH264MP4Encoder();
+  const encoder = await (await loadEncoder()).createH264MP4Encoder();
   let mp4: Uint8Array;
   let renderMs = 0;
   let encodeMs = 0;
