@@ -285,6 +285,10 @@ describe("cockpit modes", () => {
     // neither in the ticker nor on the overview's heat map.
     await page.click(".timeline-enter");
     await page.waitForSelector('.timeline-bar[data-active="true"]', { timeout: 30_000 });
+    // The header's badge no longer says 实时 (live) while the screen shows the past.
+    expect(
+      await page.$eval("#cockpit-live", (el) => [(el as HTMLElement).dataset.status, el.textContent]),
+    ).toEqual(["replay", "回放中"]);
     expect(await scrubTo(RAISED - 90 * MINUTE)).toBeLessThan(RAISED);
     const heatBefore = await page.evaluate(() => window.cimCockpit.overview().alarms);
     expect(await scrubTo(RAISED + 30 * MINUTE)).toBeGreaterThan(RAISED);
@@ -577,6 +581,9 @@ describe("cockpit modes", () => {
         (el) => (el as HTMLElement).dataset.status,
       ),
     ).toBe("closed");
+    expect(
+      await page.$eval("#cockpit-live", (el) => [(el as HTMLElement).dataset.status, el.textContent]),
+    ).toEqual(["open", "实时"]);
     // The charts are live again: the readings of three hours ago are out of the live chart's hour.
     expect(await page.$eval("#chart-live", (el) => (el as HTMLElement).dataset.mode)).toBe("live");
     expect(await page.$eval("#chart-kline", (el) => (el as HTMLElement).dataset.mode)).toBe("live");

@@ -49,9 +49,12 @@ async function main(): Promise<void> {
   installCameraPopups(popups);
   const live = sharedLiveClient();
   const liveBadge = byId("cockpit-live");
+  /** While replaying the past the badge says so: the screen is not live then, whatever the connection. */
+  let replaying = false;
   const showLive = () => {
-    liveBadge.dataset.status = live.status;
-    liveBadge.textContent = t(`cockpit.live.${live.status}`);
+    const status = replaying ? "replay" : live.status;
+    liveBadge.dataset.status = status;
+    liveBadge.textContent = t(`cockpit.live.${status}`);
   };
   live.onStatus(showLive);
   showLive();
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
     if (!timeTravel.playing || performance.now() - lastReplayDraw > 250) drawReplay(frame);
   });
   timeTravel.onModeChange((active) => {
+    replaying = active;
+    showLive();
     const span = timeTravel.window;
     if (active && span) {
       void liveChart.enterReplay(span.from, span.to);
