@@ -1,5 +1,7 @@
 import { type Cartesian2, Cesium3DTileFeature, type Cesium3DTileset, Color, type Viewer } from "cesium";
 
+import { pickObject } from "./scene-pick.ts";
+
 export type FeatureProperties = Record<string, unknown>;
 
 const HIGHLIGHT = Color.fromCssColorString("#ffd23f");
@@ -13,7 +15,7 @@ export function featureProperties(feature: Cesium3DTileFeature): FeatureProperti
 
 /** The 3D Tiles feature at a window position, if any (ignores the globe and other primitives). */
 export function pickFeature(viewer: Viewer, position: Cartesian2): Cesium3DTileFeature | undefined {
-  const picked: unknown = viewer.scene.pick(position);
+  const picked = pickObject(viewer.scene, position);
   return picked instanceof Cesium3DTileFeature ? picked : undefined;
 }
 

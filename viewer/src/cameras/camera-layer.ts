@@ -15,6 +15,7 @@ import {
   type Viewer,
 } from "cesium";
 import type { Camera } from "../../../models/cameras.ts";
+import { pickObject } from "../scene-pick.ts";
 import { fetchCameras } from "./api.ts";
 import { cameraIcon, STATUS_COLORS } from "./camera-icon.ts";
 import type { CameraPopups } from "./camera-popup.ts";
@@ -161,7 +162,7 @@ export class CameraLayer {
   /** The registered camera whose icon is drawn at a canvas position, if any. */
   cameraAt(canvasPosition: Cartesian2): Camera | undefined {
     if (!this.showNow) return undefined;
-    const picked = this.viewer.scene.pick(canvasPosition) as
+    const picked = pickObject(this.viewer.scene, canvasPosition) as
       | { collection?: unknown; id?: unknown }
       | undefined;
     if (picked?.collection !== this.icons) return undefined;

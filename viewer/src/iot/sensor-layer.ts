@@ -20,6 +20,7 @@ import {
 } from "cesium";
 import type { Alarm } from "../../../models/alarms.ts";
 import { flyToSphere } from "../camera-flight.ts";
+import { pickObject } from "../scene-pick.ts";
 import type { AlarmStore } from "./alarm-store.ts";
 import type { Device } from "./api.ts";
 import type { DeviceDirectory } from "./device-directory.ts";
@@ -334,7 +335,7 @@ export class SensorLayer {
     const handler = new ScreenSpaceEventHandler(this.viewer.scene.canvas);
     handler.setInputAction((click: { position: Cartesian2 }) => {
       if (!this.visible || this.options.isBusy()) return;
-      const picked: unknown = this.viewer.scene.pick(click.position);
+      const picked = pickObject(this.viewer.scene, click.position);
       const id = (picked as { id?: unknown } | undefined)?.id;
       if (id instanceof Entity && this.entities.get(id.id) === id) {
         const device = this.directory.get(id.id);

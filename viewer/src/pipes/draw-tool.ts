@@ -12,6 +12,7 @@ import {
   ScreenSpaceEventType,
   type Viewer,
 } from "cesium";
+import { pickObject } from "../scene-pick.ts";
 
 /** A clicked ground point: degrees and metres (the globe surface there). */
 export interface GroundPoint {
@@ -175,7 +176,7 @@ export class DrawTool {
   /** The drawn surface (3D tiles) under a canvas point where there is one, else the globe. */
   surfaceAt(position: Cartesian2): GroundPoint | undefined {
     const scene = this.viewer.scene;
-    if (scene.pickPositionSupported && scene.pick(position)) {
+    if (scene.pickPositionSupported && pickObject(scene, position)) {
       const hit = scene.pickPosition(position);
       if (hit) {
         const c = Cartographic.fromCartesian(hit);
