@@ -11,6 +11,7 @@ import {
   READINGS_MAX_ROWS,
   type ReadingBucket,
 } from "../../models/telemetry.ts";
+import { parseOr400 } from "../http/validate.ts";
 import type { DeviceStore } from "../iot/device-store.ts";
 import type { LatestValues } from "../iot/latest-values.ts";
 import type { ReadingStore } from "../iot/reading-store.ts";
@@ -73,13 +74,6 @@ export const LatestQuerySchema = z.strictObject({
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function badQuery(res: Response, issues: z.core.$ZodIssue[]): void {
-  res.status(400).json({
-    error: `invalid query: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    details: issues,
-  });
-}
-
 function sendCsv(res: Response, filename: string, header: string, lines: string[]): void {
   res
     .status(200)
@@ -97,9 +91,8 @@ export function sensorsRouter(devices: DeviceStore, readings: ReadingStore, late
   const router = Router();
 
   router.get("/latest", async (req, res) => {
-    const parsed = LatestQuerySchema.safeParse(req.query);
-    if (!parsed.success) return badQuery(res, parsed.error.issues);
-    const q = parsed.data;
+    const q = parseOr400(LatestQuerySchema, req.query, "query", res);
+    if (!q) return;
     const rows = await latest.list({ deviceIds: q.devices, limit: q.limit, offset: q.offset });
     res.set("cache-control", "no-cache").json(rows.map((r): LatestReading => ({ ...r, ts: iso(r.ts) })));
   });

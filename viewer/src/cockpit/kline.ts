@@ -1,7 +1,7 @@
 import type { Device } from "../../../models/devices.ts";
 import type { ReadingRow } from "../../../models/telemetry.ts";
 import { t } from "../i18n.ts";
-import { deviceUnit } from "../iot/labels.ts";
+import { deviceUnit, formatCityClock } from "../iot/labels.ts";
 import { fetchReadings } from "./api.ts";
 import { type Chart, createChart, INK } from "./echarts-setup.ts";
 import { mainQuantity } from "./key-sensors.ts";
@@ -37,6 +37,12 @@ export function hourlyCandles(rows: readonly ReadingRow[]): Candle[] {
   return [...byHour.values()].sort((a, b) => a.hour - b.hour);
 }
 
+/** The sensor's readings over a replay window and the day before it (ts ascending), and the moment shown. */
+interface ReplayView {
+  rows: { ms: number; row: ReadingRow }[];
+  at: number;
+}
+
 /**
  * 小时K线 of the first key sensor over the last 24 hours (refreshed with the summary). While the cockpit replays
  * the past, the 24 hours before the replayed moment, the last candle holding only what had come by then.
@@ -46,8 +52,7 @@ export class KLine {
   private candles: Candle[] = [];
   private device: Device | undefined;
   private liveCandles: Candle[] = [];
-  /** The sensor's readings over a replay window and the day before it (ts ascending), and the moment shown. */
-  private replay: { rows: { ms: number; row: ReadingRow }[]; at: number } | undefined;
+  private replay: ReplayView | undefined;
 
   constructor(private readonly el: HTMLElement) {
     this.chart = createChart(el);
@@ -71,7 +76,7 @@ export class KLine {
 
   /** Loads the sensor's readings over a replay window and the day before it; shows `from` meanwhile. */
   async enterReplay(from: number, to: number): Promise<void> {
-    const view: { rows: { ms: number; row: ReadingRow }[]; at: number } = { rows: [], at: from };
+    const view: ReplayView = { rows: [], at: from };
     this.replay = view;
     this.showReplayAt(from);
     const device = this.device;
@@ -108,7 +113,6 @@ export class KLine {
     this.el.dataset.candles = String(this.candles.length);
     this.el.dataset.mode = this.replay ? "replay" : "live";
     this.el.dataset.lastHour = String(this.candles.at(-1)?.hour ?? "");
-    const hourLabel = (ms: number) => new Date(ms + 8 * HOUR).toISOString().slice(11, 16); // China Standard Time, like the summary's day
     const empty = this.candles.length === 0;
     this.chart.setOption(
       {
@@ -133,7 +137,7 @@ export class KLine {
         },
         xAxis: {
           type: "category",
-          data: this.candles.map((c) => hourLabel(c.hour)),
+          data: this.candles.map((c) => formatCityClock(c.hour)),
           axisLabel: { color: INK.muted, fontSize: 11 },
         },
         yAxis: {

@@ -2,7 +2,7 @@ import type { Device } from "../../../models/devices.ts";
 import type { Reading } from "../../../models/telemetry.ts";
 import { t } from "../i18n.ts";
 import { fetchHistory } from "../iot/api.ts";
-import { CITY_TIME_ZONE, deviceTypeLabel, deviceUnit } from "../iot/labels.ts";
+import { deviceTypeLabel, deviceUnit, formatCityClock } from "../iot/labels.ts";
 import type { LiveClient } from "../iot/live-client.ts";
 import { fetchReadings } from "./api.ts";
 import { type Chart, createChart, INK } from "./echarts-setup.ts";
@@ -11,14 +11,6 @@ import { mainQuantity } from "./key-sensors.ts";
 const MAX_POINTS = 120;
 const HISTORY_MS = 3600_000;
 const COLORS = ["#27d3ff", "#ffd400", "#2fd17a"];
-
-const clockFormat = new Intl.DateTimeFormat("zh-CN", {
-  hour: "2-digit",
-  minute: "2-digit",
-  hour12: false,
-  timeZone: CITY_TIME_ZONE,
-});
-const cityClock = (ms: number) => clockFormat.format(ms);
 
 /** The key sensors' history over a replay window, and the moment the chart shows. */
 interface ReplayView {
@@ -175,7 +167,7 @@ export class LiveChart {
           max: this.replay?.at,
           // Four or five labels on the city's clock, like the rest of the cockpit (ECharts writes the browser's).
           splitNumber: 4,
-          axisLabel: { color: INK.muted, fontSize: 11, formatter: (ms: number) => cityClock(ms) },
+          axisLabel: { color: INK.muted, fontSize: 11, formatter: (ms: number) => formatCityClock(ms) },
           splitLine: { show: false },
         },
         yAxis: {

@@ -13,29 +13,34 @@ import { getJson } from "../pipes/api.ts";
 
 export type { Alarm, Device };
 
-/** Every registered device (the registry's own limit caps one page; the viewer reads them all). */
-export async function fetchDevices(signal?: AbortSignal): Promise<Device[]> {
-  const pageSize = DEVICE_LIST_MAX_LIMIT;
-  const all: Device[] = [];
+/** Every row of a paged list endpoint (`path` takes limit/offset), page by page until a short one. */
+async function fetchAllPages<T>(
+  path: string,
+  pageSize: number,
+  parse: (json: unknown) => T[],
+  signal?: AbortSignal,
+): Promise<T[]> {
+  const all: T[] = [];
   for (let offset = 0; ; offset += pageSize) {
-    const page = DeviceSchema.array().parse(
-      await getJson(apiUrl(`api/devices?limit=${pageSize}&offset=${offset}`), signal),
-    );
+    const page = parse(await getJson(apiUrl(`${path}?limit=${pageSize}&offset=${offset}`), signal));
     all.push(...page);
     if (page.length < pageSize) return all;
   }
 }
 
+/** Every registered device (the registry's own limit caps one page; the viewer reads them all). */
+export function fetchDevices(signal?: AbortSignal): Promise<Device[]> {
+  return fetchAllPages("api/devices", DEVICE_LIST_MAX_LIMIT, (x) => DeviceSchema.array().parse(x), signal);
+}
+
 /** Every device's last reading per quantity (paged like the registry). */
-export async function fetchLatestReadings(signal?: AbortSignal): Promise<LatestReading[]> {
-  const all: LatestReading[] = [];
-  for (let offset = 0; ; offset += LATEST_MAX_LIMIT) {
-    const page = LatestReadingSchema.array().parse(
-      await getJson(apiUrl(`api/sensors/latest?limit=${LATEST_MAX_LIMIT}&offset=${offset}`), signal),
-    );
-    all.push(...page);
-    if (page.length < LATEST_MAX_LIMIT) return all;
-  }
+export function fetchLatestReadings(signal?: AbortSignal): Promise<LatestReading[]> {
+  return fetchAllPages(
+    "api/sensors/latest",
+    LATEST_MAX_LIMIT,
+    (x) => LatestReadingSchema.array().parse(x),
+    signal,
+  );
 }
 
 export async function fetchDevice(id: string, signal?: AbortSignal): Promise<Device | undefined> {

@@ -37,6 +37,18 @@ export function formatValue(value: number): string {
 /** The city's own clock (China Standard Time), which the cockpit shows whatever the screen's time zone. */
 export const CITY_TIME_ZONE = "Asia/Shanghai";
 
+const cityClockFormat = new Intl.DateTimeFormat("zh-CN", {
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZone: CITY_TIME_ZONE,
+});
+
+/** "HH:mm" on the city's clock (chart axes of the cockpit). */
+export function formatCityClock(ms: number): string {
+  return cityClockFormat.format(ms);
+}
+
 /** Date and time in the UI language, in the browser's time zone unless one is given. */
 export function formatTime(iso: string | number, timeZone?: string): string {
   const d = new Date(iso);
